@@ -1,0 +1,266 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import * as core from '@actions/core';
+import { type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
+import { parseDocument as parseYamlDocument } from 'yaml';
+import { InputError } from './errors.ts';
+
+/**
+ * Where raw input strings come from. The action reads `INPUT_*` through `@actions/core`;
+ * unit tests pass a plain map. Unset inputs read as ''.
+ */
+export type InputSource = (name: string) => string;
+
+export const actionInputs: InputSource = (name) => core.getInput(name, { trimWhitespace: true });
+
+export function mapInputs(values: Record<string, string | undefined>): InputSource {
+  return (name) => (values[name] ?? '').trim();
+}
+
+export function required(name: string, raw: string): string {
+  if (raw === '') throw new InputError(name, 'is required');
+  return raw;
+}
+
+export function optional(raw: string): string | undefined {
+  return raw === '' ? undefined : raw;
+}
+
+/** Exactly one of the named inputs must be given. Returns the name of the one that was. */
+export function exactlyOne<const N extends string>(values: Record<N, string>): N {
+  const given = (Object.keys(values) as N[]).filter((n) => values[n] !== '');
+  const names = (Object.keys(values) as N[]).join(' or ');
+  if (given.length === 0) throw new InputError(names, 'one of these inputs is required');
+  if (given.length > 1) {
+    throw new InputError(given.join(', '), `give only one of ${names}`);
+  }
+  return given[0]!;
+}
+
+const TRUE = new Set(['true', 'True', 'TRUE']);
+const FALSE = new Set(['false', 'False', 'FALSE']);
+
+export function parseBoolean(name: string, raw: string, fallback?: boolean): boolean {
+  if (raw === '' && fallback !== undefined) return fallback;
+  if (TRUE.has(raw)) return true;
+  if (FALSE.has(raw)) return false;
+  throw new InputError(name, `must be true or false, got '${raw}'`);
+}
+
+export function parseChoice<const C extends string>(
+  name: string,
+  raw: string,
+  allowed: readonly C[],
+  fallback?: C,
+): C {
+  if (raw === '' && fallback !== undefined) return fallback;
+  if ((allowed as readonly string[]).includes(raw)) return raw as C;
+  throw new InputError(name, `must be one of ${allowed.join(', ')}, got '${raw}'`);
+}
+
+export function parseInteger(
+  name: string,
+  raw: string,
+  {
+    min = Number.MIN_SAFE_INTEGER,
+    max = Number.MAX_SAFE_INTEGER,
+    fallback,
+  }: {
+    min?: number;
+    max?: number;
+    fallback?: number;
+  } = {},
+): number {
+  if (raw === '' && fallback !== undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new InputError(name, `must be a whole number, got '${raw}'`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new InputError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+const DURATION_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+const DURATION = /^(?:\d+(?:\.\d+)?(?:h|ms|m|s))+$/;
+
+/** `90s`, `15m`, `1h30m`, `500ms` → milliseconds. A bare number is refused: its unit is a guess. */
+export function parseDuration(name: string, raw: string, fallback?: string): number {
+  const text = raw === '' && fallback !== undefined ? fallback : raw;
+  const compact = text.replace(/\s+/g, '');
+  if (!DURATION.test(compact)) {
+    throw new InputError(name, `must be a duration like 90s, 15m or 1h30m, got '${text}'`);
+  }
+  let total = 0;
+  for (const [, amount, unit] of compact.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)) {
+    total += Number(amount) * DURATION_UNITS[unit!]!;
+  }
+  return Math.round(total);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  let seconds = Math.round(ms / 1000);
+  const hours = Math.floor(seconds / 3600);
+  seconds -= hours * 3600;
+  const minutes = Math.floor(seconds / 60);
+  seconds -= minutes * 60;
+  return [
+    hours ? `${hours}h` : '',
+    minutes ? `${minutes}m` : '',
+    seconds || (!hours && !minutes) ? `${seconds}s` : '',
+  ].join('');
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+
+/** `300MB`, `10GB`, `512MiB`, `1048576` (bytes) → bytes. */
+export function parseSize(name: string, raw: string, fallback?: string): number {
+  const text = raw === '' && fallback !== undefined ? fallback : raw;
+  const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+  const unit = match?.[2]?.toLowerCase() || 'b';
+  if (!match || !(unit in SIZE_UNITS)) {
+    throw new InputError(name, `must be a size like 300MB, 10GB or 512MiB, got '${text}'`);
+  }
+  return Math.round(Number(match[1]) * SIZE_UNITS[unit]!);
+}
+
+/** Non-empty lines, trimmed, without `#` comment lines. */
+export function parseLines(raw: string): string[] {
+  return raw
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+export interface KeyValueOptions {
+  /** Keys must match this; `keyRule` says what is allowed in the error. */
+  keyPattern?: RegExp;
+  keyRule?: string;
+  /** Allow an empty value (`KEY=`). Default true. */
+  allowEmptyValue?: boolean;
+}
+
+/**
+ * Multi-line `KEY=VALUE` → ordered pairs. The first `=` splits, so values may contain `=`.
+ * A repeated key is an error: which of the two was meant is a guess.
+ */
+export function parseKeyValueLines(
+  name: string,
+  raw: string,
+  { keyPattern, keyRule, allowEmptyValue = true }: KeyValueOptions = {},
+): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  const seen = new Set<string>();
+  const lines = raw.split(/\r?\n/);
+  lines.forEach((rawLine, index) => {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const where = `line ${index + 1}`;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new InputError(name, `${where}: expected KEY=VALUE, got '${line}'`);
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    if (keyPattern && !keyPattern.test(key)) {
+      throw new InputError(name, `${where}: invalid key '${key}'${keyRule ? ` (${keyRule})` : ''}`);
+    }
+    if (!allowEmptyValue && value === '') {
+      throw new InputError(name, `${where}: empty value for '${key}'`);
+    }
+    if (seen.has(key)) throw new InputError(name, `${where}: duplicate key '${key}'`);
+    seen.add(key);
+    pairs.push([key, value]);
+  });
+  return pairs;
+}
+
+/** Resolves a path input against the workspace and checks it is a readable file. */
+export function resolveFile(name: string, file: string, workspace = workspaceDir()): string {
+  const resolved = path.resolve(workspace, file);
+  if (!existsSync(resolved)) throw new InputError(name, `file not found: ${file}`);
+  if (!statSync(resolved).isFile()) throw new InputError(name, `not a file: ${file}`);
+  return resolved;
+}
+
+export function workspaceDir(): string {
+  return process.env.GITHUB_WORKSPACE || process.cwd();
+}
+
+/** Parses JSON or YAML text (YAML is a superset of JSON); an error names the line and column. */
+export function parseDocumentText(name: string, text: string, source?: string): unknown {
+  const doc = parseYamlDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const error = doc.errors[0];
+  if (error) {
+    const pos = error.linePos?.[0];
+    const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+    const reason = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new InputError(name, `${source ? `${source}: ` : ''}invalid JSON/YAML${at}: ${reason}`);
+  }
+  return doc.toJS({ maxAliasCount: 100 });
+}
+
+/** Strict JSON for `.json` files: YAML would quietly accept `{"a":}` as a null value. */
+export function parseJsonText(name: string, text: string, source?: string): unknown {
+  const errors: ParseError[] = [];
+  const value = parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false });
+  const error = errors[0];
+  if (error) {
+    const before = text.slice(0, error.offset);
+    const line = before.split('\n').length;
+    const col = error.offset - before.lastIndexOf('\n');
+    const reason = printParseErrorCode(error.error)
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toLowerCase();
+    throw new InputError(
+      name,
+      `${source ? `${source}: ` : ''}invalid JSON at line ${line}, column ${col}: ${reason}`,
+    );
+  }
+  return value;
+}
+
+function looksLikePath(raw: string): boolean {
+  return !raw.includes('\n') && !/^[{[]/.test(raw) && /\.(json|ya?ml)$/i.test(raw);
+}
+
+/**
+ * An inline JSON/YAML document, or the path of a file holding one (`.json`, `.yml`, `.yaml`).
+ * Returns the parsed value and the file it came from, if any.
+ */
+export function parseDocumentInput(
+  name: string,
+  raw: string,
+  workspace = workspaceDir(),
+): { value: unknown; file?: string } {
+  if (looksLikePath(raw)) {
+    const file = resolveFile(name, raw, workspace);
+    const text = readFileSync(file, 'utf8');
+    const value = /\.json$/i.test(file)
+      ? parseJsonText(name, text, raw)
+      : parseDocumentText(name, text, raw);
+    return { value, file };
+  }
+  return { value: parseDocumentText(name, raw) };
+}
+
+/** A document input that must be a mapping (`{...}`), not a list or scalar. */
+export function parseObjectInput(
+  name: string,
+  raw: string,
+  workspace = workspaceDir(),
+): Record<string, unknown> {
+  const { value } = parseDocumentInput(name, raw, workspace);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InputError(name, 'must be a JSON/YAML mapping (an object with keys)');
+  }
+  return value as Record<string, unknown>;
+}
