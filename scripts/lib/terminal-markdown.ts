@@ -85,7 +85,10 @@ export function markdownToTerminal(markdown: string): string {
       continue;
     }
     if (/^```/.test(line)) {
+      // Code blocks (diffs, Mermaid sources) are printed as written, indented.
       out.push(line.replace(/^```/, '  ┈┈ ').trimEnd());
+      for (i++; i < lines.length && !/^```/.test(lines[i]!); i++) out.push(`    ${lines[i]}`);
+      out.push('  ┈┈');
       continue;
     }
     const bullet = /^(\s*)[-*]\s+(.*)$/.exec(line);
@@ -94,5 +97,5 @@ export function markdownToTerminal(markdown: string): string {
   return out
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
-    .trim();
+    .replace(/^\n+|\s+$/g, '');
 }

@@ -31,4 +31,9 @@ describe('job summaries read in a terminal', () => {
   test('list items become bullets', () => {
     expect(markdownToTerminal('- one\n- `two`')).toBe('• one\n• two');
   });
+  test('code blocks keep their lines as written', () => {
+    expect(markdownToTerminal('```diff\n- a: 1\n+ a: 2\n```')).toBe(
+      '  ┈┈ diff\n    - a: 1\n    + a: 2\n  ┈┈',
+    );
+  });
 });
