@@ -1,0 +1,125 @@
+import type { Octokit, RepoRef } from '../../lib/github.ts';
+import {
+  atOrAbove,
+  compareFindings,
+  type Finding,
+  type Level,
+  SEVERITIES,
+  type SeverityCounts,
+} from './findings.ts';
+import { BODY_BUDGET, cell, code, fitRows, link } from './markdown.ts';
+import { findingKey, type ImageInfo, imageName } from './tickets.ts';
+
+/** One comment per image repository: the marker finds it again on every push to the PR. */
+export function prCommentMarker(image: ImageInfo): string {
+  return `<!-- ecr-scan:pr-comment repository=${image.registryId ? `${image.registryId}/` : ''}${image.repository} -->`;
+}
+
+export interface PrCommentInput {
+  image: ImageInfo;
+  /** Findings not ignored. */
+  findings: readonly Finding[];
+  counts: SeverityCounts;
+  ignored: number;
+  level: Level;
+  /** The base branch's image and its findings, when one was found. */
+  base?: { image: ImageInfo; findings: readonly Finding[] };
+  /** For tests; GitHub's real limit is far above what the default budget allows. */
+  budget?: number;
+}
+
+function row(f: Finding): string {
+  return `| ${f.severity} | ${link(cell(f.id, 80), f.url)} | ${code(f.packageName)} | ${cell(f.packageVersion)} | ${cell(f.fixedInVersion)} |`;
+}
+
+export function renderPrComment(input: PrCommentInput): string {
+  const { image } = input;
+  const sorted = [...input.findings].sort(compareFindings);
+  let listed: Finding[];
+  let intro: string;
+  let fixedNote = '';
+  if (input.base) {
+    const baseKeys = new Set(input.base.findings.map((f) => findingKey(image.repository, f)));
+    const headKeys = new Set(sorted.map((f) => findingKey(image.repository, f)));
+    listed = sorted.filter((f) => !baseKeys.has(findingKey(image.repository, f)));
+    const fixed = new Set(
+      input.base.findings
+        .map((f) => findingKey(image.repository, f))
+        .filter((k) => !headKeys.has(k)),
+    ).size;
+    intro =
+      listed.length === 0
+        ? `No new findings compared with the base image ${code(imageName(input.base.image))}.`
+        : `**${listed.length} new finding${listed.length === 1 ? '' : 's'}** compared with the base image ${code(imageName(input.base.image))}:`;
+    if (fixed > 0)
+      fixedNote = `\n${fixed} finding${fixed === 1 ? '' : 's'} of the base image ${fixed === 1 ? 'is' : 'are'} gone in this one.`;
+  } else {
+    listed = sorted.filter((f) => atOrAbove(f.severity, input.level));
+    const level = input.level.toUpperCase();
+    intro =
+      listed.length === 0
+        ? `No findings at or above ${level}. (No scanned base image was found to compare with.)`
+        : `**${listed.length} finding${listed.length === 1 ? '' : 's'} at or above ${level}** (no scanned base image was found to compare with):`;
+  }
+  const countsRow = `| ${SEVERITIES.map((s) => input.counts[s]).join(' | ')} | ${input.ignored} |`;
+  const head = [
+    prCommentMarker(image),
+    `### ECR scan of ${code(imageName(image))}`,
+    '',
+    '| Critical | High | Medium | Low | Informational | Undefined | Ignored |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    countsRow,
+    '',
+    intro + fixedNote,
+  ].join('\n');
+  if (listed.length === 0) return head;
+  const table = fitRows(
+    `${head}\n\n| Severity | Vulnerability | Package | Installed | Fixed in |\n|---|---|---|---|---|`,
+    listed.map(row),
+    input.budget ?? BODY_BUDGET,
+  );
+  if (table.omitted === 0) return table.text;
+  return `${table.text}\n\n_${table.omitted} more not shown to keep this comment under GitHub's size limit: see the job summary and the findings file of this run._`;
+}
+
+export interface CommentOutcome {
+  action: 'created' | 'updated' | 'unchanged';
+  id: number;
+  url: string;
+  writes: number;
+}
+
+interface ListedComment {
+  id: number;
+  body?: string;
+  html_url: string;
+}
+
+/** Finds our comment by its marker and edits it in place, or creates it; writes only on change. */
+export async function upsertPrComment(
+  octokit: Octokit,
+  repo: RepoRef,
+  prNumber: number,
+  marker: string,
+  body: string,
+): Promise<CommentOutcome> {
+  const comments = (await octokit.paginate(octokit.rest.issues.listComments, {
+    ...repo,
+    issue_number: prNumber,
+    per_page: 100,
+  })) as ListedComment[];
+  const mine = comments.find((c) => (c.body ?? '').includes(marker));
+  if (!mine) {
+    const { data } = await octokit.rest.issues.createComment({
+      ...repo,
+      issue_number: prNumber,
+      body,
+    });
+    return { action: 'created', id: data.id, url: data.html_url, writes: 1 };
+  }
+  if ((mine.body ?? '').replace(/\r\n/g, '\n').trimEnd() === body.trimEnd()) {
+    return { action: 'unchanged', id: mine.id, url: mine.html_url, writes: 0 };
+  }
+  await octokit.rest.issues.updateComment({ ...repo, comment_id: mine.id, body });
+  return { action: 'updated', id: mine.id, url: mine.html_url, writes: 1 };
+}

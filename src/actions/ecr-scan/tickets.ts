@@ -1,0 +1,426 @@
+import { createHash } from 'node:crypto';
+import type { Octokit, RepoRef } from '../../lib/github.ts';
+import {
+  atOrAbove,
+  compareFindings,
+  type Finding,
+  fixText,
+  type Level,
+  type Severity,
+} from './findings.ts';
+import { BODY_BUDGET, cell, code, fitRows, link, shortDigest, truncate } from './markdown.ts';
+
+/** The image a run scanned, as tickets and comments name it. */
+export interface ImageInfo {
+  repository: string;
+  registryId?: string;
+  tag?: string;
+  digest?: string;
+}
+
+export function imageName(image: ImageInfo): string {
+  if (image.tag) return `${image.repository}:${image.tag}`;
+  return image.digest ? `${image.repository}@${shortDigest(image.digest)}` : image.repository;
+}
+
+/** The dedup key of a ticket: one per repository, vulnerability and package. */
+export function ticketKey(repository: string, id: string, packageName: string): string {
+  return createHash('sha256').update(`${repository}\n${id}\n${packageName}`).digest('hex');
+}
+
+export function findingKey(repository: string, finding: Finding): string {
+  return ticketKey(repository, finding.id, finding.packageName);
+}
+
+const KEY_MARKER = /<!-- ecr-scan:key=([a-f0-9]{64}) -->/;
+const REPOSITORY_MARKER = /<!-- ecr-scan:repository=(\S+) -->/;
+
+export function keyMarker(key: string): string {
+  return `<!-- ecr-scan:key=${key} -->`;
+}
+
+export function repositoryMarker(repository: string): string {
+  return `<!-- ecr-scan:repository=${repository} -->`;
+}
+
+export function readMarkers(body: string | null | undefined): {
+  key?: string;
+  repository?: string;
+} {
+  const key = KEY_MARKER.exec(body ?? '')?.[1];
+  const repository = REPOSITORY_MARKER.exec(body ?? '')?.[1];
+  return { ...(key ? { key } : {}), ...(repository ? { repository } : {}) };
+}
+
+/** All findings of one vulnerability in one package (several installed versions may be affected). */
+export interface TicketGroup {
+  key: string;
+  id: string;
+  packageName: string;
+  severity: Severity;
+  findings: Finding[];
+}
+
+/** Groups the findings that deserve a ticket, most severe first. */
+export function ticketGroups(
+  repository: string,
+  findings: readonly Finding[],
+  level: Level,
+): TicketGroup[] {
+  const groups = new Map<string, TicketGroup>();
+  for (const finding of [...findings].sort(compareFindings)) {
+    if (!atOrAbove(finding.severity, level)) continue;
+    const key = findingKey(repository, finding);
+    const group = groups.get(key);
+    if (group) group.findings.push(finding);
+    else {
+      groups.set(key, {
+        key,
+        id: finding.id,
+        packageName: finding.packageName,
+        severity: finding.severity,
+        findings: [finding],
+      });
+    }
+  }
+  return [...groups.values()];
+}
+
+export interface RenderedTicket {
+  title: string;
+  body: string;
+}
+
+const TITLE_MAX = 256;
+
+/**
+ * Title and body of a ticket. Both depend only on the findings and the image, never on the run,
+ * so a re-run with the same findings renders byte-identical text and writes nothing.
+ */
+export function renderTicket(group: TicketGroup, image: ImageInfo): RenderedTicket {
+  const lead = group.findings[0]!;
+  const title = truncate(
+    `${group.id} in ${group.packageName} (${group.severity}) — ${image.repository}`,
+    TITLE_MAX,
+  );
+  const header = [
+    keyMarker(group.key),
+    repositoryMarker(image.repository),
+    `## ${group.id} in ${code(group.packageName)}`,
+    '',
+    `| | |`,
+    `|---|---|`,
+    `| Severity | **${group.severity}**${lead.score !== undefined ? ` (score ${lead.score})` : ''} |`,
+    `| Package | ${code(group.packageName)}${lead.packageManager ? ` (${cell(lead.packageManager)})` : ''} |`,
+    `| Fixed in | ${cell(lead.fixedInVersion ?? (lead.scanner === 'basic' ? 'not reported by basic scanning' : 'no fix yet'))} |`,
+    `| Repository | ${code(image.repository)}${image.registryId ? ` (registry ${image.registryId})` : ''} |`,
+    `| Details | ${link(group.id, lead.url)} |`,
+    '',
+    '### Affected images',
+    '',
+  ].join('\n');
+  const rows = group.findings.map((f) =>
+    [
+      '',
+      code(imageName(image)),
+      image.digest ? code(shortDigest(image.digest)!) : '—',
+      cell(f.packageVersion),
+      cell(f.fixedInVersion),
+      f.layer ? code(shortDigest(f.layer)!) : cell(f.filePath),
+      '',
+    ]
+      .join(' | ')
+      .trim(),
+  );
+  const table = fitRows(
+    `${header}\n| Image | Digest | Installed | Fixed in | Layer or path |\n|---|---|---|---|---|`,
+    rows,
+    BODY_BUDGET - 6000,
+  );
+  const parts = [table.text];
+  if (table.omitted > 0)
+    parts.push(`\n_${table.omitted} more affected versions not listed (size limit)._`);
+  parts.push('', '### Fix', '', fixText(lead));
+  const about = lead.description ?? lead.title;
+  if (about)
+    parts.push('', '### Description', '', truncate(about.replace(/<!--/g, '&lt;!--'), 4000));
+  parts.push(
+    '',
+    '---',
+    `_Kept up to date by the ecr-scan action: updated when the finding changes, closed when a scan of ${code(image.repository)} no longer reports it. To accept the risk, add \`${group.id}\` to the ignore file with a reason and an expiry date._`,
+  );
+  return { title, body: parts.join('\n') };
+}
+
+/** An issue that carries our markers, as listed from GitHub. */
+export interface ExistingTicket {
+  number: number;
+  state: 'open' | 'closed';
+  stateReason?: string | null;
+  title: string;
+  body: string;
+  url: string;
+  key: string;
+  repository?: string;
+}
+
+export type TicketAction =
+  | { kind: 'create'; key: string; title: string; body: string }
+  | { kind: 'update'; key: string; number: number; title: string; body: string }
+  | { kind: 'reopen'; key: string; number: number; title: string; body: string; comment: string }
+  | { kind: 'close'; key: string; number: number; title: string; comment: string };
+
+export interface TicketPlan {
+  actions: TicketAction[];
+  /** Tickets that would have been created past `max-new-tickets`. */
+  deferred: TicketGroup[];
+  /** Issues left as they are because nothing changed. */
+  unchanged: number;
+  /** Closed as not planned by a person: the finding recurs but we do not reopen. */
+  dismissed: ExistingTicket[];
+}
+
+export interface PlanInput {
+  repository: string;
+  image: ImageInfo;
+  groups: readonly TicketGroup[];
+  /** Keys of every finding in the image, ignored or below the ticket level included. */
+  presentKeys: ReadonlySet<string>;
+  existing: readonly ExistingTicket[];
+  maxNew: number;
+  closeFixed: boolean;
+}
+
+function sameText(a: string, b: string): boolean {
+  const norm = (s: string) => s.replace(/\r\n/g, '\n').trimEnd();
+  return norm(a) === norm(b);
+}
+
+/**
+ * What to do with GitHub issues so they match the scan. Pure: the caller lists issues and
+ * applies the plan. A key already ticketed more than once (a past race) is matched to its open
+ * issue first, then its lowest number, and the others are left alone.
+ */
+export function planTickets(input: PlanInput): TicketPlan {
+  const byKey = new Map<string, ExistingTicket>();
+  const ordered = [...input.existing].sort(
+    (a, b) => (a.state === b.state ? 0 : a.state === 'open' ? -1 : 1) || a.number - b.number,
+  );
+  for (const ticket of ordered) if (!byKey.has(ticket.key)) byKey.set(ticket.key, ticket);
+
+  const plan: TicketPlan = { actions: [], deferred: [], unchanged: 0, dismissed: [] };
+  const where = imageName(input.image);
+  let created = 0;
+  for (const group of input.groups) {
+    const rendered = renderTicket(group, input.image);
+    const existing = byKey.get(group.key);
+    if (!existing) {
+      if (created < input.maxNew) {
+        plan.actions.push({ kind: 'create', key: group.key, ...rendered });
+        created += 1;
+      } else {
+        plan.deferred.push(group);
+      }
+      continue;
+    }
+    if (existing.state === 'closed') {
+      if (existing.stateReason === 'not_planned') {
+        plan.dismissed.push(existing);
+        continue;
+      }
+      plan.actions.push({
+        kind: 'reopen',
+        key: group.key,
+        number: existing.number,
+        ...rendered,
+        comment: `${group.id} in \`${group.packageName}\` is reported again by the ECR scan of ${code(where)}: reopening.`,
+      });
+      continue;
+    }
+    if (sameText(existing.title, rendered.title) && sameText(existing.body, rendered.body)) {
+      plan.unchanged += 1;
+    } else {
+      plan.actions.push({ kind: 'update', key: group.key, number: existing.number, ...rendered });
+    }
+  }
+  if (input.closeFixed) {
+    const handled = new Set<number>();
+    for (const ticket of ordered) {
+      if (ticket.state !== 'open' || handled.has(ticket.number)) continue;
+      if (ticket.repository !== input.repository || input.presentKeys.has(ticket.key)) continue;
+      handled.add(ticket.number);
+      plan.actions.push({
+        kind: 'close',
+        key: ticket.key,
+        number: ticket.number,
+        title: ticket.title,
+        comment: `The ECR scan of ${code(where)} no longer reports this finding: closing. It will be reopened if it comes back.`,
+      });
+    }
+  }
+  return plan;
+}
+
+interface ListedIssue {
+  number: number;
+  state: string;
+  state_reason?: string | null;
+  title: string;
+  body?: string | null;
+  html_url: string;
+  pull_request?: unknown;
+}
+
+/** Every issue (open and closed) carrying all the ticket labels and our key marker. */
+export async function listTickets(
+  octokit: Octokit,
+  repo: RepoRef,
+  labels: readonly string[],
+): Promise<ExistingTicket[]> {
+  // Listing by label, not search: the search index lags minutes behind, which would open
+  // duplicates when two runs follow each other.
+  const issues = (await octokit.paginate(octokit.rest.issues.listForRepo, {
+    ...repo,
+    labels: labels.join(','),
+    state: 'all',
+    per_page: 100,
+  })) as ListedIssue[];
+  const tickets: ExistingTicket[] = [];
+  for (const issue of issues) {
+    if (issue.pull_request) continue;
+    const markers = readMarkers(issue.body);
+    if (!markers.key) continue;
+    tickets.push({
+      number: issue.number,
+      state: issue.state === 'closed' ? 'closed' : 'open',
+      stateReason: issue.state_reason ?? null,
+      title: issue.title,
+      body: issue.body ?? '',
+      url: issue.html_url,
+      key: markers.key,
+      ...(markers.repository ? { repository: markers.repository } : {}),
+    });
+  }
+  return tickets;
+}
+
+export interface TouchedTicket {
+  number: number;
+  title: string;
+  url: string;
+}
+
+export interface TicketOutcome {
+  opened: TouchedTicket[];
+  updated: TouchedTicket[];
+  reopened: TouchedTicket[];
+  closed: TouchedTicket[];
+  deferred: TicketGroup[];
+  dismissed: ExistingTicket[];
+  unchanged: number;
+  /** GitHub write requests made (creates, edits and comments). */
+  writes: number;
+}
+
+/** Applies a plan, one request at a time (GitHub's content-creation limits punish bursts). */
+export async function applyTicketPlan(
+  octokit: Octokit,
+  repo: RepoRef,
+  plan: TicketPlan,
+  labels: readonly string[],
+  log: (message: string) => void = () => {},
+): Promise<TicketOutcome> {
+  const outcome: TicketOutcome = {
+    opened: [],
+    updated: [],
+    reopened: [],
+    closed: [],
+    deferred: plan.deferred,
+    dismissed: plan.dismissed,
+    unchanged: plan.unchanged,
+    writes: 0,
+  };
+  const url = (n: number, given?: string) =>
+    given ??
+    `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo.owner}/${repo.repo}/issues/${n}`;
+  for (const action of plan.actions) {
+    switch (action.kind) {
+      case 'create': {
+        const { data } = await octokit.rest.issues.create({
+          ...repo,
+          title: action.title,
+          body: action.body,
+          labels: [...labels],
+        });
+        outcome.writes += 1;
+        outcome.opened.push({
+          number: data.number,
+          title: action.title,
+          url: url(data.number, data.html_url),
+        });
+        log(`Opened #${data.number}: ${action.title}`);
+        break;
+      }
+      case 'update': {
+        await octokit.rest.issues.update({
+          ...repo,
+          issue_number: action.number,
+          title: action.title,
+          body: action.body,
+        });
+        outcome.writes += 1;
+        outcome.updated.push({
+          number: action.number,
+          title: action.title,
+          url: url(action.number),
+        });
+        log(`Updated #${action.number}: ${action.title}`);
+        break;
+      }
+      case 'reopen': {
+        await octokit.rest.issues.update({
+          ...repo,
+          issue_number: action.number,
+          state: 'open',
+          title: action.title,
+          body: action.body,
+        });
+        await octokit.rest.issues.createComment({
+          ...repo,
+          issue_number: action.number,
+          body: action.comment,
+        });
+        outcome.writes += 2;
+        outcome.reopened.push({
+          number: action.number,
+          title: action.title,
+          url: url(action.number),
+        });
+        log(`Reopened #${action.number}: ${action.title}`);
+        break;
+      }
+      case 'close': {
+        await octokit.rest.issues.createComment({
+          ...repo,
+          issue_number: action.number,
+          body: action.comment,
+        });
+        await octokit.rest.issues.update({
+          ...repo,
+          issue_number: action.number,
+          state: 'closed',
+          state_reason: 'completed',
+        });
+        outcome.writes += 2;
+        outcome.closed.push({
+          number: action.number,
+          title: action.title,
+          url: url(action.number),
+        });
+        log(`Closed #${action.number}: ${action.title}`);
+        break;
+      }
+    }
+  }
+  return outcome;
+}

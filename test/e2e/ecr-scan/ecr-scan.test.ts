@@ -1,0 +1,306 @@
+// The built ecr-scan bundle, run the way the runner runs it, against the sandbox's ECR and GitHub.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { type RunOptions, repoRoot, runAction } from '../../harness/index.ts';
+import { generateBasicFindings } from '../../sandbox/fixtures/findings/generate.ts';
+import { loadScenario, type Sandbox, start } from '../../sandbox/index.ts';
+import { type BasicFinding, loadFindings } from '../../sandbox/services/ecr.ts';
+import { sarifValidator } from '../../unit/ecr-scan/helpers.ts';
+
+const scenarioFile = path.join(repoRoot, 'test', 'fixtures', 'ecr-scan', 'scenario.yaml');
+const workspaces: string[] = [];
+
+function workspace(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ecr-scan-e2e-'));
+  workspaces.push(dir);
+  writeFileSync(
+    path.join(dir, 'Dockerfile'),
+    'FROM node:22 AS build\nRUN npm ci\n\nFROM node:22-slim\nCOPY --from=build /app /app\n',
+  );
+  return dir;
+}
+
+afterAll(() => {
+  for (const dir of workspaces) rmSync(dir, { recursive: true, force: true });
+});
+
+function githubWrites(sandbox: Sandbox): string[] {
+  return sandbox.calls
+    .filter((c) => c.service === 'github' && c.operation.split(' ')[0] !== 'GET' && !c.fault)
+    .map((c) => c.operation);
+}
+
+function basicFinding(
+  name: string,
+  severity: BasicFinding['severity'],
+  pkg: string,
+  version = '1.0',
+): BasicFinding {
+  return {
+    name,
+    severity,
+    uri: `https://security-tracker.debian.org/tracker/${name}`,
+    attributes: [
+      { key: 'package_name', value: pkg },
+      { key: 'package_version', value: version },
+    ],
+  };
+}
+
+describe('ecr-scan against the sandbox', () => {
+  let sandbox: Sandbox;
+  let ws: string;
+
+  beforeAll(async () => {
+    ws = workspace();
+    sandbox = await start(loadScenario(scenarioFile));
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+  });
+  afterEach(() => sandbox.faults.clear());
+
+  const run = (inputs: Record<string, string>, options: Partial<RunOptions> = {}) =>
+    runAction('ecr-scan', {
+      inputs: { 'fail-on': 'none', ...inputs },
+      env: { ...sandbox.env },
+      workspace: ws,
+      timeoutMs: 90_000,
+      ...options,
+    });
+
+  test('tickets: opened once, zero writes on identical re-runs, new opens one, fixed closes, recurring reopens', async () => {
+    const inputs = {
+      repository: 'web',
+      'image-tag': 'v1',
+      tickets: 'true',
+      'ticket-severity': 'critical',
+    };
+    const issues = () => sandbox.github!.state.issuesWithLabel('ecr-scan');
+
+    const first = await run(inputs);
+    expect(first.exitCode, first.stderr + first.log).toBe(0);
+    expect(first.outputs['tickets-opened']).toBe('2');
+    expect(
+      issues()
+        .map((i) => i.title)
+        .sort(),
+    ).toEqual([
+      'CVE-2023-38545 in curl (CRITICAL) — web',
+      'CVE-2024-45490 in expat (CRITICAL) — web',
+    ]);
+    expect(issues().every((i) => i.labels.includes('security'))).toBe(true);
+
+    for (const _rerun of [2, 3]) {
+      const before = githubWrites(sandbox).length;
+      const again = await run(inputs);
+      expect(again.exitCode).toBe(0);
+      expect(again.outputs).toMatchObject({
+        'tickets-opened': '0',
+        'tickets-updated': '0',
+        'tickets-closed': '0',
+      });
+      expect(githubWrites(sandbox).slice(before)).toEqual([]);
+    }
+
+    const original = loadFindings('basic-debian-bookworm.json');
+    const withNew = [...original, basicFinding('CVE-2024-99999', 'CRITICAL', 'libfoo')];
+    await sandbox.ecr!.state.setFindings('web', 'v1', withNew);
+    const added = await run(inputs);
+    expect(added.outputs['tickets-opened']).toBe('1');
+    expect(issues()).toHaveLength(3);
+
+    const withoutCurl = withNew.filter((f) => !('name' in f) || f.name !== 'CVE-2023-38545');
+    await sandbox.ecr!.state.setFindings('web', 'v1', withoutCurl);
+    const fixed = await run(inputs);
+    expect(fixed.outputs['tickets-closed']).toBe('1');
+    const curlTicket = issues().find((i) => i.title.startsWith('CVE-2023-38545'))!;
+    expect(curlTicket).toMatchObject({ state: 'closed', state_reason: 'completed' });
+    const closeComment = [...sandbox.github!.state.comments.values()].filter(
+      (c) => c.issue_number === curlTicket.number,
+    );
+    expect(closeComment.map((c) => c.body).join()).toContain('no longer reports this finding');
+
+    await sandbox.ecr!.state.setFindings('web', 'v1', withNew);
+    const back = await run(inputs);
+    expect(back.outputs).toMatchObject({
+      'tickets-opened': '0',
+      'tickets-updated': '1',
+      'tickets-closed': '0',
+    });
+    expect(issues().find((i) => i.number === curlTicket.number)!.state).toBe('open');
+    expect(issues()).toHaveLength(3);
+    expect(back.summary).toContain('**Reopened (1)**');
+  });
+
+  test('the PR comment is created once, then edited in place, and compares with the base commit image', async () => {
+    const event = {
+      name: 'pull_request',
+      payload: {
+        pull_request: {
+          number: 12,
+          base: { ref: 'main', sha: '1234567890abcdef1234567890abcdef12345678' },
+        },
+      },
+    };
+    const comments = () =>
+      [...sandbox.github!.state.comments.values()].filter(
+        (c) => c.issue_number === 12 && c.body.includes('ecr-scan:pr-comment'),
+      );
+
+    await sandbox.ecr!.state.setFindings('fresh', 'v1', [
+      basicFinding('CVE-2024-10001', 'HIGH', 'openssl', '3.0.11'),
+    ]);
+    const first = await run({ repository: 'fresh', 'image-tag': 'v1' }, { event });
+    expect(first.exitCode, first.stderr + first.log).toBe(0);
+    expect(comments()).toHaveLength(1);
+    expect(comments()[0]!.body).toContain(
+      '**1 finding at or above HIGH** (no scanned base image was found to compare with)',
+    );
+
+    const before = githubWrites(sandbox).length;
+    await run({ repository: 'fresh', 'image-tag': 'v1' }, { event });
+    expect(githubWrites(sandbox).slice(before)).toEqual([]);
+
+    const onWeb = await run({ repository: 'web', 'image-tag': 'v1' }, { event });
+    expect(onWeb.exitCode).toBe(0);
+    const webComment = comments().find((c) => c.body.includes('repository=web'))!;
+    expect(webComment.body).toContain('compared with the base image `web:1234567`');
+    expect(webComment.body).not.toContain('CVE-2023-38545');
+
+    const id = comments()[0]!.id;
+    await sandbox.ecr!.state.setFindings('fresh', 'v1', [
+      basicFinding('CVE-2024-10001', 'HIGH', 'openssl', '3.0.11'),
+      basicFinding('CVE-2024-10002', 'CRITICAL', 'glibc', '2.36'),
+    ]);
+    await run({ repository: 'fresh', 'image-tag': 'v1' }, { event });
+    const fresh = comments().filter((c) => c.body.includes('repository=fresh'));
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]!.id).toBe(id);
+    expect(fresh[0]!.body).toContain('CVE-2024-10002');
+  });
+
+  test('1,200 findings over several pages are all counted, written and turned into valid SARIF', async () => {
+    await sandbox.ecr!.state.setScan('batch', 'big', {
+      findings: generateBasicFindings(1200, 'ecr-scan-e2e'),
+    });
+    const before = sandbox.callsTo('DescribeImageScanFindings', 'ecr').length;
+    const result = await run({
+      repository: 'batch',
+      'image-tag': 'big',
+      'sarif-file': 'ecr.sarif',
+    });
+    expect(result.exitCode, result.stderr + result.log).toBe(0);
+    expect(result.outputs.total).toBe('1200');
+    const counts = ['critical', 'high', 'medium', 'low', 'informational', 'undefined'].map((k) =>
+      Number(result.outputs[k]),
+    );
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(1200);
+    const pages = sandbox.callsTo('DescribeImageScanFindings', 'ecr').slice(before);
+    expect(pages).toHaveLength(2);
+    expect(pages.every((c) => (c.params as { maxResults?: number }).maxResults === 1000)).toBe(
+      true,
+    );
+
+    const findings = JSON.parse(readFileSync(result.outputs['findings-file']!, 'utf8'));
+    expect(findings.findings).toHaveLength(1200);
+    const sarif = JSON.parse(readFileSync(result.outputs['sarif-file']!, 'utf8'));
+    const validate = sarifValidator();
+    expect(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    expect(sarif.runs[0].results).toHaveLength(1200);
+    expect(sarif.runs[0].results[0].locations[0].physicalLocation.region.startLine).toBe(4);
+    expect(sarif.runs[0].automationDetails.id).toBe('ecr/batch/');
+  });
+
+  test('a throttled GitHub API (secondary limit 403 and 429 with retry-after) still finishes without duplicates', async () => {
+    await sandbox.ecr!.state.setFindings('batch', 'big', [
+      basicFinding('CVE-2024-20001', 'CRITICAL', 'libc6'),
+      basicFinding('CVE-2024-20002', 'CRITICAL', 'libssl3'),
+      basicFinding('CVE-2024-20003', 'CRITICAL', 'zlib1g'),
+    ]);
+    sandbox.faults.set([
+      {
+        kind: 'github-secondary-rate-limit',
+        service: 'github',
+        operation: 'POST /repos/acme/web/issues',
+        count: 2,
+        retryAfter: 1,
+      },
+      {
+        kind: 'github-rate-limit',
+        service: 'github',
+        operation: 'GET /repos/acme/web/issues',
+        count: 1,
+        retryAfter: 1,
+      },
+    ]);
+    const inputs = {
+      repository: 'batch',
+      'image-tag': 'big',
+      tickets: 'true',
+      'ticket-severity': 'critical',
+    };
+    const result = await run(inputs);
+    expect(result.exitCode, result.stderr + result.log).toBe(0);
+    expect(sandbox.calls.filter((c) => c.service === 'github' && c.fault).length).toBe(3);
+    const batchTickets = sandbox
+      .github!.state.issuesWithLabel('ecr-scan')
+      .filter((i) => i.title.endsWith('— batch'));
+    expect(batchTickets.map((i) => i.title).sort()).toEqual([
+      'CVE-2024-20001 in libc6 (CRITICAL) — batch',
+      'CVE-2024-20002 in libssl3 (CRITICAL) — batch',
+      'CVE-2024-20003 in zlib1g (CRITICAL) — batch',
+    ]);
+    expect(result.outputs['tickets-opened']).toBe('3');
+    expect(result.log).toContain('rate limit');
+
+    const before = githubWrites(sandbox).length;
+    const again = await run(inputs);
+    expect(again.exitCode).toBe(0);
+    expect(githubWrites(sandbox).slice(before)).toEqual([]);
+  });
+
+  test('an image without a scan gets one basic scan started, waited for while IN_PROGRESS, then judged', async () => {
+    const result = await run({ repository: 'later', 'image-tag': 'v1', 'fail-on': 'critical' });
+    const starts = sandbox.callsTo('StartImageScan', 'ecr');
+    expect(starts.map((c) => (c.params as { repositoryName: string }).repositoryName)).toContain(
+      'later',
+    );
+    expect(
+      starts.filter((c) => (c.params as { repositoryName: string }).repositoryName === 'later'),
+    ).toHaveLength(1);
+    expect(result.log).toContain('Started a basic scan of later:v1');
+    expect(result.log).toContain('Scan of later:v1: IN_PROGRESS');
+    expect(result.outputs.status).toBe('COMPLETE');
+    expect(result.exitCode).toBe(1);
+    expect(result.errors).toEqual([
+      expect.stringMatching(
+        /^2 findings at or above CRITICAL in later:v1 \(fail-on: critical\): CVE-2023-38545, CVE-2024-45490\./,
+      ),
+    ]);
+  });
+
+  test('enhanced findings are read as ACTIVE, one per vulnerable package', async () => {
+    const result = await run({ repository: 'api', 'image-tag': 'v1' });
+    expect(result.exitCode, result.stderr + result.log).toBe(0);
+    expect(result.outputs.status).toBe('ACTIVE');
+    const file = JSON.parse(readFileSync(result.outputs['findings-file']!, 'utf8'));
+    expect(file.scanner).toBe('enhanced');
+    expect(
+      file.findings
+        .filter((f: { id: string }) => f.id === 'CVE-2023-38545')
+        .map((f: { packageName: string }) => f.packageName)
+        .sort(),
+    ).toEqual(['curl', 'libcurl4']);
+    expect(result.summary).toContain('## ECR scan of `api:v1`');
+  });
+
+  test('a failed scan is one clear error line', async () => {
+    const result = await run({ repository: 'web', 'image-tag': 'broken' });
+    expect(result.exitCode).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatch(/^scan of web:broken: FAILED: the scan failed/);
+  });
+});

@@ -1,0 +1,224 @@
+import { describe, expect, test } from 'vitest';
+import type { Finding } from '../../../src/actions/ecr-scan/findings.ts';
+import { BODY_LIMIT } from '../../../src/actions/ecr-scan/markdown.ts';
+import {
+  applyTicketPlan,
+  type ExistingTicket,
+  findingKey,
+  type ImageInfo,
+  listTickets,
+  planTickets,
+  readMarkers,
+  renderTicket,
+  ticketGroups,
+  ticketKey,
+} from '../../../src/actions/ecr-scan/tickets.ts';
+import { FakeGitHub } from './fake-github.ts';
+import { finding } from './helpers.ts';
+
+const image: ImageInfo = { repository: 'web', tag: 'v2', digest: `sha256:${'e'.repeat(64)}` };
+const repo = { owner: 'acme', repo: 'web' };
+const labels = ['security', 'ecr-scan'];
+
+const openssl = finding({ id: 'CVE-2024-1234', packageName: 'openssl', severity: 'HIGH' });
+const curl = finding({
+  id: 'CVE-2023-38545',
+  packageName: 'curl',
+  severity: 'CRITICAL',
+  score: 9.8,
+});
+const bash = finding({ id: 'CVE-2022-3715', packageName: 'bash', severity: 'MEDIUM', score: 5.5 });
+
+function plan(
+  findings: Finding[],
+  existing: ExistingTicket[] = [],
+  extra: Partial<Parameters<typeof planTickets>[0]> = {},
+) {
+  return planTickets({
+    repository: 'web',
+    image,
+    groups: ticketGroups('web', findings, 'high'),
+    presentKeys: new Set(findings.map((f) => findingKey('web', f))),
+    existing,
+    maxNew: 20,
+    closeFixed: true,
+    ...extra,
+  });
+}
+
+function existing(f: Finding, overrides: Partial<ExistingTicket> = {}): ExistingTicket {
+  const group = ticketGroups('web', [f], 'informational')[0]!;
+  const rendered = renderTicket(group, image);
+  return {
+    number: 7,
+    state: 'open',
+    stateReason: null,
+    url: 'https://github.com/acme/web/issues/7',
+    key: group.key,
+    repository: 'web',
+    ...rendered,
+    ...overrides,
+  };
+}
+
+describe('ticket identity', () => {
+  test('the key is a sha256 of repository, vulnerability and package, and nothing else', () => {
+    const key = ticketKey('web', 'CVE-2024-1234', 'openssl');
+    expect(key).toMatch(/^[a-f0-9]{64}$/);
+    expect(findingKey('web', { ...openssl, packageVersion: '9.9', severity: 'LOW' })).toBe(key);
+    expect(ticketKey('api', 'CVE-2024-1234', 'openssl')).not.toBe(key);
+    expect(ticketKey('web', 'CVE-2024-1234', 'libssl3')).not.toBe(key);
+  });
+
+  test('the body carries the key and repository as hidden markers', () => {
+    const { title, body } = renderTicket(ticketGroups('web', [openssl], 'high')[0]!, image);
+    expect(title).toBe('CVE-2024-1234 in openssl (HIGH) — web');
+    expect(readMarkers(body)).toEqual({
+      key: ticketKey('web', 'CVE-2024-1234', 'openssl'),
+      repository: 'web',
+    });
+    expect(body).toContain(`<!-- ecr-scan:key=${ticketKey('web', 'CVE-2024-1234', 'openssl')} -->`);
+  });
+
+  test('the body tables the affected image, installed and fixed versions, and links the advisory', () => {
+    const { body } = renderTicket(
+      ticketGroups('web', [openssl, { ...openssl, packageVersion: '1.1.1w' }], 'high')[0]!,
+      image,
+    );
+    expect(body).toContain('| `web:v2` | `sha256:eeeeeeeeeeee` | 3.0.11 | 3.0.13 |');
+    expect(body).toContain('| `web:v2` | `sha256:eeeeeeeeeeee` | 1.1.1w | 3.0.13 |');
+    expect(body).toContain(`[CVE-2024-1234](${openssl.url})`);
+    expect(body).toContain('Upgrade openssl from 1.1.1w to 3.0.13 or later.');
+  });
+
+  test("a body stays under GitHub's 65,536 characters with thousands of affected versions and a huge description", () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({
+      ...openssl,
+      packageVersion: `1.0.${i}`,
+      description: 'x'.repeat(100_000),
+    }));
+    const { body } = renderTicket(ticketGroups('web', many, 'high')[0]!, image);
+    expect(body.length).toBeLessThan(BODY_LIMIT);
+    expect(body).toMatch(/_\d+ more affected versions not listed \(size limit\)\._/);
+  });
+
+  test('rendering is deterministic, so identical findings render identical text', () => {
+    const group = ticketGroups('web', [openssl], 'high')[0]!;
+    expect(renderTicket(group, image)).toEqual(renderTicket(group, image));
+  });
+});
+
+describe('planning tickets', () => {
+  test('findings at or above ticket-severity get one ticket each; lower ones get none', () => {
+    const p = plan([openssl, curl, bash]);
+    expect(p.actions.map((a) => [a.kind, a.title])).toEqual([
+      ['create', 'CVE-2023-38545 in curl (CRITICAL) — web'],
+      ['create', 'CVE-2024-1234 in openssl (HIGH) — web'],
+    ]);
+  });
+
+  test('an unchanged open ticket is left alone: zero writes', () => {
+    const p = plan([openssl], [existing(openssl)]);
+    expect(p.actions).toEqual([]);
+    expect(p.unchanged).toBe(1);
+  });
+
+  test('an open ticket whose content changed is updated in place', () => {
+    const p = plan([{ ...openssl, fixedInVersion: '3.0.14' }], [existing(openssl)]);
+    expect(p.actions).toMatchObject([{ kind: 'update', number: 7 }]);
+  });
+
+  test('a closed ticket whose finding recurs is reopened with a comment', () => {
+    const p = plan([openssl], [existing(openssl, { state: 'closed', stateReason: 'completed' })]);
+    expect(p.actions).toMatchObject([
+      { kind: 'reopen', number: 7, comment: expect.stringContaining('reported again') },
+    ]);
+  });
+
+  test('a ticket a person closed as not planned is not reopened', () => {
+    const p = plan([openssl], [existing(openssl, { state: 'closed', stateReason: 'not_planned' })]);
+    expect(p.actions).toEqual([]);
+    expect(p.dismissed.map((d) => d.number)).toEqual([7]);
+  });
+
+  test('an open ticket whose finding is gone is closed with a comment, only with close-fixed', () => {
+    const gone = existing(curl, { number: 9 });
+    expect(plan([openssl], [existing(openssl), gone]).actions).toMatchObject([
+      {
+        kind: 'close',
+        number: 9,
+        comment: expect.stringContaining('no longer reports this finding'),
+      },
+    ]);
+    expect(plan([openssl], [existing(openssl), gone], { closeFixed: false }).actions).toEqual([]);
+  });
+
+  test('tickets of another repository, and findings still present below the level or ignored, are not closed', () => {
+    const otherRepo = existing(curl, { number: 11, repository: 'api' });
+    const downgraded = existing(bash, { number: 12 });
+    const p = plan([openssl, bash], [existing(openssl), otherRepo, downgraded]);
+    expect(p.actions).toEqual([]);
+  });
+
+  test('at most max-new-tickets are created; the rest are deferred', () => {
+    const findings = Array.from({ length: 5 }, (_, i) => finding({ id: `CVE-2024-000${i}` }));
+    const p = plan(findings, [], { maxNew: 2 });
+    expect(p.actions.filter((a) => a.kind === 'create')).toHaveLength(2);
+    expect(p.deferred.map((g) => g.id)).toEqual([
+      'CVE-2024-0002',
+      'CVE-2024-0003',
+      'CVE-2024-0004',
+    ]);
+  });
+
+  test('of duplicate tickets for one key, the open one is used and the others left alone', () => {
+    const closedDup = existing(openssl, { number: 3, state: 'closed', body: 'old' });
+    const openOne = existing(openssl, { number: 8 });
+    expect(plan([openssl], [closedDup, openOne]).actions).toEqual([]);
+  });
+});
+
+describe('applying the plan to GitHub', () => {
+  test('first run opens, a second identical run writes nothing, then fixed closes and recurring reopens', async () => {
+    const gh = new FakeGitHub();
+    const run = async (findings: Finding[]) => {
+      const tickets = await listTickets(gh.octokit, repo, labels);
+      const p = plan(findings, tickets);
+      return applyTicketPlan(gh.octokit, repo, p, labels);
+    };
+
+    const first = await run([openssl, curl]);
+    expect(first.opened.map((t) => t.number)).toEqual([1, 2]);
+    expect(gh.issues.every((i) => i.labels.join() === 'security,ecr-scan')).toBe(true);
+
+    gh.writes = [];
+    const second = await run([openssl, curl]);
+    expect(gh.writes).toEqual([]);
+    expect(second.unchanged).toBe(2);
+
+    const fixed = await run([openssl]);
+    expect(fixed.closed.map((t) => t.number)).toEqual([1]);
+    expect(gh.issues.find((i) => i.number === 1)).toMatchObject({
+      state: 'closed',
+      state_reason: 'completed',
+    });
+    expect(gh.comments.at(-1)!.body).toContain('no longer reports this finding');
+
+    const back = await run([openssl, curl]);
+    expect(back.reopened.map((t) => t.number)).toEqual([1]);
+    expect(gh.issues.find((i) => i.number === 1)!.state).toBe('open');
+    expect(gh.issues).toHaveLength(2);
+  });
+
+  test('issues without our marker and pull requests are not taken for tickets', async () => {
+    const gh = new FakeGitHub();
+    gh.addIssue({ title: 'manual report', body: 'openssl is old', labels });
+    gh.addIssue({
+      title: 'a PR',
+      body: `<!-- ecr-scan:key=${'a'.repeat(64)} -->`,
+      labels,
+      pull_request: {},
+    });
+    expect(await listTickets(gh.octokit, repo, labels)).toEqual([]);
+  });
+});
