@@ -19,8 +19,9 @@ export async function main(): Promise<void> {
   core.setOutput(OUTPUT.images, JSON.stringify(result.images));
   for (const { container, from, to } of result.pinned)
     core.info(`${container}: pinned ${from} → ${to}`);
+  const count = result.changes.length;
   core.info(
-    `Rendered ${result.family} to ${file} (${result.changes.length} changes against ${result.comparedWith})`,
+    `Rendered ${result.family} to ${file} (${count} change${count === 1 ? '' : 's'} against ${result.comparedWith})`,
   );
   await core.summary
     .addRaw(
