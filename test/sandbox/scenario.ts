@@ -98,7 +98,7 @@ export function loadScenario(ref: string): Scenario {
   const path = scenarioPath(ref);
   let parsed: unknown;
   try {
-    parsed = parseYaml(readFileSync(path, 'utf8'));
+    parsed = parseYaml(readFileSync(path, 'utf8'), { merge: true });
   } catch (error) {
     throw new Error(`${path}: ${(error as Error).message}`);
   }
