@@ -2,26 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { RegisterTaskDefinitionRequest, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import { InputError } from '../../lib/errors.ts';
 import { parseDocumentText } from '../../lib/inputs.ts';
-
-/** Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses. */
-const READ_ONLY = [
-  'taskDefinitionArn',
-  'revision',
-  'status',
-  'requiresAttributes',
-  'compatibilities',
-  'registeredAt',
-  'registeredBy',
-  'deregisteredAt',
-] as const;
+import { isObject, stripReadOnly } from '../../lib/task-definition.ts';
 
 export interface TaskDefinitionFile {
   request: RegisterTaskDefinitionRequest;
   file: string;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -38,8 +23,7 @@ export function readTaskDefinitionFile(input: string, file: string): TaskDefinit
     body = parsed.taskDefinition;
     tags = parsed.tags ?? body.tags;
   }
-  const request: Record<string, unknown> = { ...body };
-  for (const key of READ_ONLY) delete request[key];
+  const request = stripReadOnly(body);
   if (typeof request.family !== 'string' || request.family === '') {
     throw new InputError(input, `${file}: has no family`);
   }
@@ -110,8 +94,7 @@ export function sameTaskDefinition(
   wanted: RegisterTaskDefinitionRequest,
   live: TaskDefinition,
 ): boolean {
-  const liveBody: Record<string, unknown> = { ...live };
-  for (const key of READ_ONLY) delete liveBody[key];
+  const liveBody = stripReadOnly({ ...live } as Record<string, unknown>);
   const wantedBody: Record<string, unknown> = { ...wanted };
   delete wantedBody.tags;
   return sameValue(wantedBody, liveBody);

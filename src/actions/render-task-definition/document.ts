@@ -1,31 +1,11 @@
+import { isObject } from '../../lib/task-definition.ts';
 import { type FieldSpec, fieldsOf, type ShapeName } from './schema.ts';
 
 /** A task definition as JSON: RegisterTaskDefinition's input, before any checking. */
 export type TaskDefinitionDocument = Record<string, unknown>;
 export type ContainerDocument = Record<string, unknown>;
 
-/** What DescribeTaskDefinition returns and RegisterTaskDefinition refuses. */
-export const READ_ONLY_FIELDS = [
-  'taskDefinitionArn',
-  'revision',
-  'status',
-  'requiresAttributes',
-  'compatibilities',
-  'registeredAt',
-  'registeredBy',
-  'deregisteredAt',
-  'deleteRequestedAt',
-] as const;
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function stripReadOnly(definition: TaskDefinitionDocument): TaskDefinitionDocument {
-  const copy = { ...definition };
-  for (const field of READ_ONLY_FIELDS) delete copy[field];
-  return copy;
-}
+export { isObject, READ_ONLY_FIELDS, stripReadOnly } from '../../lib/task-definition.ts';
 
 /** The container list when it is one; anything else is left to validation to describe. */
 export function containersOf(definition: TaskDefinitionDocument): ContainerDocument[] {
