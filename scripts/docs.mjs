@@ -1,6 +1,7 @@
 // Writes the inputs and outputs tables of each actions/<name>/README.md from its action.yml,
 // between the markers <!-- inputs:start --> … <!-- inputs:end --> and <!-- outputs:start --> …
-// <!-- outputs:end -->. With --check, changes nothing and fails when a README is out of date.
+// <!-- outputs:end -->, formatted as Biome formats Markdown. With --check, changes nothing and fails when a README is out of date.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,8 +57,24 @@ for (const entry of readdirSync(path.join(root, 'actions'), { withFileTypes: tru
     continue;
   }
   const before = readFileSync(readmePath, 'utf8');
-  let after = replaceBlock(before, 'inputs', inputsTable(meta.inputs), rel);
-  after = replaceBlock(after, 'outputs', outputsTable(meta.outputs), rel);
+  let after;
+  try {
+    after = replaceBlock(before, 'inputs', inputsTable(meta.inputs), rel);
+    after = replaceBlock(after, 'outputs', outputsTable(meta.outputs), rel);
+  } catch (err) {
+    stale.push(err.message);
+    continue;
+  }
+  // Biome formats Markdown too; format the generated README the same way so the two agree.
+  after = execFileSync(
+    path.join(root, 'node_modules', '.bin', 'biome'),
+    ['format', `--stdin-file-path=${rel}`],
+    {
+      cwd: root,
+      input: after,
+      encoding: 'utf8',
+    },
+  );
   if (after !== before) {
     if (check) stale.push(rel);
     else writeFileSync(readmePath, after);
