@@ -6,6 +6,7 @@ const needed = [
   { command: 'docker-registry', pkg: 'docker-registry' },
   { command: 'skopeo', pkg: 'skopeo' },
   { command: 'htpasswd', pkg: 'apache2-utils' },
+  { command: 'shellcheck', pkg: 'shellcheck' },
 ];
 
 const has = (command) =>
