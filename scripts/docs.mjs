@@ -1,7 +1,6 @@
 // Writes the inputs and outputs tables of each actions/<name>/README.md from its action.yml,
 // between the markers <!-- inputs:start --> … <!-- inputs:end --> and <!-- outputs:start --> …
-// <!-- outputs:end -->, formatted as Biome formats Markdown. With --check, changes nothing and fails when a README is out of date.
-import { execFileSync } from 'node:child_process';
+// <!-- outputs:end -->. With --check, changes nothing and fails when a README is out of date.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,16 +64,6 @@ for (const entry of readdirSync(path.join(root, 'actions'), { withFileTypes: tru
     stale.push(err.message);
     continue;
   }
-  // Biome formats Markdown too; format the generated README the same way so the two agree.
-  after = execFileSync(
-    path.join(root, 'node_modules', '.bin', 'biome'),
-    ['format', `--stdin-file-path=${rel}`],
-    {
-      cwd: root,
-      input: after,
-      encoding: 'utf8',
-    },
-  );
   if (after !== before) {
     if (check) stale.push(rel);
     else writeFileSync(readmePath, after);
