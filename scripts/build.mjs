@@ -24,15 +24,16 @@ const actions = readdirSync(path.join(root, 'actions'), { withFileTypes: true })
 if (only && !actions.includes(only))
   throw new Error(`--only ${only}: no actions/${only}/action.yml`);
 
-const buildDir = only ? path.join(root, 'build', `.only-${only}`) : path.join(root, 'build');
-rmSync(buildDir, { recursive: true, force: true });
+// One layout for both modes: ncc derives module ids from paths, so an action bundled from
+// another directory would differ byte for byte from the full build that check-dist compares.
+const buildDir = path.join(root, 'build');
+rmSync(only ? path.join(buildDir, 'actions', only) : buildDir, { recursive: true, force: true });
 if (only) {
   const tsconfig = path.join(root, `.tsconfig.only-${only}.json`);
   writeFileSync(
     tsconfig,
     JSON.stringify({
       extends: './tsconfig.build.json',
-      compilerOptions: { outDir: path.relative(root, buildDir) },
       files: [`src/actions/${only}/index.ts`],
       include: [],
     }),
