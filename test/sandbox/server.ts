@@ -470,7 +470,7 @@ export async function startSandbox(
   let server: SandboxServer | undefined;
   try {
     if ((options.registry ?? scenario.ecr !== undefined) && deps.startRegistry) {
-      registry = await deps.startRegistry({ record, clock });
+      registry = await deps.startRegistry({ record, clock, auth: true });
     }
     if (registry !== undefined && deps.createEcr) {
       ecr = deps.createEcr(scenario.ecr, {

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 describe('layer-cache in the sandbox', () => {
-  it('pulls an image the sandbox ECR holds, then serves it from the store', async () => {
+  it('pulls an image the sandbox ECR holds with an ECR token, then serves it from the store', async () => {
     const registry = sandbox.registry!;
     const ref = `${registry.host}/web:v1.0.0`;
     const store = tempDir('store');
@@ -27,8 +27,11 @@ describe('layer-cache in the sandbox', () => {
     expect(cold.errors).toEqual([]);
     expect(cold.outputs['cache-hit']).toBe('none');
     checkLayout(cold.outputs['oci-dir']!);
-    // The sandbox registry does not challenge, so no ECR token is needed or asked for.
-    expect(sandbox.callsTo('GetAuthorizationToken')).toEqual([]);
+    // The registry asks for credentials, as ECR does; none were given, so the action found them
+    // through GetAuthorizationToken, whose proxyEndpoint names this registry, and masked them.
+    expect(sandbox.callsTo('GetAuthorizationToken')).toHaveLength(1);
+    expect(cold.masks).toContain(sandbox.registry!.password);
+    expect(cold.log).not.toContain(sandbox.registry!.password);
 
     registry.resetRequests();
     const warm = await runLayerCache({ images: ref, 'cache-dir': store }, { env: sandbox.env });
