@@ -21,7 +21,7 @@ import type { TestGate } from './inputs.ts';
 import { latest, spanSeconds, toPhase } from './phases.ts';
 import { formatWeights, type Progress } from './progress.ts';
 import { planSleep, ServerTime, TimestampWatch, timestampsIn } from './server-time.ts';
-import type { Phase, TrafficPoint, WaitUntil } from './types.ts';
+import type { Phase, TrafficPoint, WaitOutcome, WaitUntil } from './types.ts';
 
 /** ECS lifecycle events in the order CodeDeploy runs them. */
 export const LIFECYCLE_EVENTS = [
@@ -447,17 +447,6 @@ export interface CodeDeployWait {
   terminationWaitMinutes?: number;
 }
 
-export interface CodeDeployOutcome {
-  status: string;
-  reached: boolean;
-  failure?: string;
-  rolledBack: boolean;
-  phases: Phase[];
-  traffic: TrafficPoint[];
-  durationSeconds?: number;
-  notes: string[];
-}
-
 function hasFailedEvent(target: ECSTarget | undefined): boolean {
   return (
     target?.status === 'Failed' ||
@@ -482,7 +471,7 @@ export async function waitForCodeDeploy(
   client: CodeDeployClient,
   progress: Progress,
   wait: CodeDeployWait,
-): Promise<CodeDeployOutcome> {
+): Promise<WaitOutcome> {
   const { deploymentId, waitUntil, gate } = wait;
   let deployment: DeploymentInfo | undefined;
   let target: ECSTarget | undefined;
@@ -685,7 +674,7 @@ export async function waitForCodeDeploy(
   if (final.rollbackDeploymentId) rolledBack = true;
   if (gateResult && !gateResult.passed) rolledBack = true;
 
-  const outcome: CodeDeployOutcome = {
+  const outcome: WaitOutcome = {
     status: final.status,
     reached: failure === undefined && reached(final),
     rolledBack,

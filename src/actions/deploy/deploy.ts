@@ -43,7 +43,7 @@ import {
 import { INPUT } from './names.ts';
 import { Progress } from './progress.ts';
 import { sameTaskDefinition, shortTaskDefinition } from './task-definition.ts';
-import type { DeployResult, Logger } from './types.ts';
+import type { DeployResult, Logger, WaitOutcome } from './types.ts';
 
 export interface Clients {
   ecs: ECSClient;
@@ -398,18 +398,7 @@ export async function deploy(
       created,
       ...(terminationWait !== undefined ? { terminationWaitMinutes: terminationWait } : {}),
     });
-    const result: DeployResult = {
-      ...common,
-      status: outcome.status,
-      durationSeconds: outcome.durationSeconds ?? Math.round((now() - started) / 1000),
-      phases: outcome.phases,
-      traffic: outcome.traffic,
-      rolledBack: outcome.rolledBack,
-      reached: outcome.reached,
-      notes: outcome.notes,
-    };
-    if (outcome.failure) result.failure = outcome.failure;
-    return result;
+    return resultOf(common, outcome, Math.round((now() - started) / 1000));
   }
 
   const knownEvents = service.events ?? [];
@@ -463,10 +452,19 @@ export async function deploy(
     native && serviceDeploymentArn
       ? await waitForNative(ecs, progress, wait, serviceDeploymentArn)
       : await waitForRolling(ecs, progress, wait, startedEcs.deploymentId);
+  return resultOf(common, outcome, Math.round((now() - started) / 1000));
+}
+
+/** The result of a deploy whose wait ended with `outcome`; the runner's clock fills a gap in AWS's. */
+function resultOf(
+  common: Omit<DeployResult, keyof WaitOutcome | 'durationSeconds'>,
+  outcome: WaitOutcome,
+  elapsedSeconds: number,
+): DeployResult {
   const result: DeployResult = {
     ...common,
     status: outcome.status,
-    durationSeconds: outcome.durationSeconds ?? Math.round((now() - started) / 1000),
+    durationSeconds: outcome.durationSeconds ?? elapsedSeconds,
     phases: outcome.phases,
     traffic: outcome.traffic,
     rolledBack: outcome.rolledBack,

@@ -19,7 +19,7 @@ import type { PollTiming } from './codedeploy.ts';
 import { latest, StageTimeline, spanSeconds, toPhase } from './phases.ts';
 import { formatWeights, type Progress } from './progress.ts';
 import { shortTaskDefinition } from './task-definition.ts';
-import type { Phase, TrafficPoint, WaitUntil } from './types.ts';
+import type { Phase, TrafficPoint, WaitOutcome, WaitUntil } from './types.ts';
 
 /** Lifecycle stages of an ECS blue/green, linear or canary service deployment, in order. */
 export const NATIVE_STAGES = [
@@ -390,17 +390,6 @@ export interface EcsWait {
   knownEvents: ServiceEvent[];
 }
 
-export interface EcsOutcome {
-  status: string;
-  reached: boolean;
-  failure?: string;
-  rolledBack: boolean;
-  phases: Phase[];
-  traffic: TrafficPoint[];
-  durationSeconds?: number;
-  notes: string[];
-}
-
 function pollOptions(timing: PollTiming) {
   return {
     intervalMs: timing.intervalMs,
@@ -450,7 +439,7 @@ export async function waitForRolling(
   progress: Progress,
   wait: EcsWait,
   deploymentId: string | undefined,
-): Promise<EcsOutcome> {
+): Promise<WaitOutcome> {
   const printer = new EventPrinter(progress, wait.knownEvents);
   const notes: string[] = [];
   let service: Service | undefined;
@@ -539,7 +528,7 @@ export async function waitForRolling(
       if (drained && drained > completedAt) phases.push(toPhase('DRAIN', completedAt, drained));
     }
   }
-  const outcome: EcsOutcome = {
+  const outcome: WaitOutcome = {
     status: view?.status ?? 'UNKNOWN',
     reached: failure === undefined && view !== undefined && reached(view),
     rolledBack,
@@ -563,7 +552,7 @@ export async function waitForNative(
   progress: Progress,
   wait: EcsWait,
   serviceDeploymentArn: string,
-): Promise<EcsOutcome> {
+): Promise<WaitOutcome> {
   const printer = new EventPrinter(progress, wait.knownEvents);
   const timeline = new StageTimeline();
   const traffic: TrafficPoint[] = [];
@@ -678,7 +667,7 @@ export async function waitForNative(
 
   if (sd?.finishedAt) timeline.finish(sd.finishedAt);
   else if (sd?.stoppedAt) timeline.finish(sd.stoppedAt);
-  const outcome: EcsOutcome = {
+  const outcome: WaitOutcome = {
     status: view?.status ?? 'UNKNOWN',
     reached: failure === undefined && view !== undefined && reached(view),
     rolledBack,

@@ -27,6 +27,18 @@ export interface TrafficPoint {
   weights: Record<string, number>;
 }
 
+/** How a wait on either controller ended. */
+export interface WaitOutcome {
+  status: string;
+  reached: boolean;
+  failure?: string;
+  rolledBack: boolean;
+  phases: Phase[];
+  traffic: TrafficPoint[];
+  durationSeconds?: number;
+  notes: string[];
+}
+
 export interface DeployResult {
   controller: Controller;
   strategy: string;
