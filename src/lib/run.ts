@@ -1,15 +1,15 @@
-import * as core from '@actions/core';
 import { describeError } from './errors.ts';
+import * as runner from './runner.ts';
 
 function debugEnabled(): boolean {
-  return core.isDebug() || process.env.ACTIONS_STEP_DEBUG === 'true';
+  return runner.isDebug() || process.env.ACTIONS_STEP_DEBUG === 'true';
 }
 
 /** Reports a failure the way every action does: one annotation, exit code 1, stack only in debug. */
 export function reportFailure(err: unknown): void {
-  core.setFailed(describeError(err));
+  runner.setFailed(describeError(err));
   if (debugEnabled() && err instanceof Error && err.stack) {
-    core.info(err.stack);
+    runner.info(err.stack);
   }
   process.exitCode = 1;
 }

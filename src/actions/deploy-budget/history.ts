@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseJsonText } from '../../lib/documents.ts';
 import { ActionError, describeError, InputError } from '../../lib/errors.ts';
 import type { Octokit, RepoRef } from '../../lib/github.ts';
-import { parseJsonText } from '../../lib/inputs.ts';
 import { INPUT } from './names.ts';
 import { type HistoryRecord, isRecord, toRecord } from './record.ts';
 

@@ -1,12 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type AwsOptions, readAwsOptions } from '../../lib/aws.ts';
+import { parseDocumentInput } from '../../lib/documents.ts';
 import { InputError } from '../../lib/errors.ts';
 import {
   actionInputs,
   type InputSource,
   parseChoice,
-  parseDocumentInput,
   parseDuration,
   parseInteger,
   parseKeyValueLines,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AwsOptions } from '../../lib/aws.ts';
 import { readAwsOptions } from '../../lib/aws.ts';
+import { parseDocumentText } from '../../lib/documents.ts';
 import { InputError } from '../../lib/errors.ts';
 import {
   actionInputs,
@@ -9,7 +10,6 @@ import {
   optional,
   parseBoolean,
   parseChoice,
-  parseDocumentText,
   parseDuration,
   parseInteger,
   parseKeyValueLines,

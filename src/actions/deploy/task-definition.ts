@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { RegisterTaskDefinitionRequest, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
+import { parseDocumentText } from '../../lib/documents.ts';
 import { InputError } from '../../lib/errors.ts';
-import { parseDocumentText } from '../../lib/inputs.ts';
 import { isObject, stripReadOnly } from '../../lib/task-definition.ts';
 
 export interface TaskDefinitionFile {

@@ -1,5 +1,5 @@
+import { parseDocumentText } from '../../lib/documents.ts';
 import { InputError } from '../../lib/errors.ts';
-import { parseDocumentText } from '../../lib/inputs.ts';
 import type { Finding } from './findings.ts';
 
 /** One entry of the ignore file: a vulnerability (optionally only in one package), why, until when. */

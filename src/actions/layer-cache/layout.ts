@@ -90,9 +90,11 @@ export async function writeOciLayout(
   store: BlobStore,
 ): Promise<void> {
   await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
-  for (const digest of layoutDigests(images)) {
-    await linkOrCopy(store.pathOf(digest), path.join(dir, blobPath(digest)));
-  }
+  await Promise.all(
+    layoutDigests(images).map((digest) =>
+      linkOrCopy(store.pathOf(digest), path.join(dir, blobPath(digest))),
+    ),
+  );
   for (const [name, bytes] of metadataFiles(images)) {
     const temp = path.join(dir, `.${name}.part`);
     await writeFile(temp, bytes);

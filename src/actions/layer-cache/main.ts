@@ -1,6 +1,6 @@
 import path from 'node:path';
-import * as core from '@actions/core';
 import { ecrRegistry } from '../../lib/image-ref.ts';
+import * as runner from '../../lib/runner.ts';
 import type { ActionsBlobCache } from './actions-cache.ts';
 import type { Credentials } from './auth.ts';
 import { loadIntoDocker } from './docker.ts';
@@ -28,11 +28,11 @@ function stagingRoot(): string {
 
 /** The action's entry for both steps: `post:` runs the same bundle with state from main. */
 export async function main(): Promise<void> {
-  if (core.getState(STATE.isPost) === 'true') {
+  if (runner.getState(STATE.isPost) === 'true') {
     await post();
     return;
   }
-  core.saveState(STATE.isPost, 'true');
+  runner.saveState(STATE.isPost, 'true');
   const inputs = getInputs();
   const store = await BlobStore.open(inputs.cacheDir);
 
@@ -45,13 +45,13 @@ export async function main(): Promise<void> {
     if (ActionsBlobCache.available()) {
       actionsCache = new ActionsBlobCache({
         stagingRoot: stagingRoot(),
-        log: core.debug,
-        warn: core.warning,
+        log: runner.debug,
+        warn: runner.warning,
       });
       actionsCacheState = 'on';
     } else {
       actionsCacheState = 'unavailable';
-      core.info(
+      runner.info(
         'actions-cache: the Actions cache service is not available to this job; using the local store only',
       );
     }
@@ -60,7 +60,7 @@ export async function main(): Promise<void> {
   let ecrProvider: Promise<(host: string) => Promise<Credentials | undefined>> | undefined;
   const ecr = async (host: string) => {
     ecrProvider ??= import('./ecr.ts').then((m) =>
-      m.ecrCredentialProvider({ aws: inputs.aws, log: core.debug }),
+      m.ecrCredentialProvider({ aws: inputs.aws, log: runner.debug }),
     );
     return (await ecrProvider)(host);
   };
@@ -71,14 +71,14 @@ export async function main(): Promise<void> {
       const auth: ConstructorParameters<typeof RegistryClient>[0]['auth'] = {
         ecr,
         isEcrHost: ecrRegistry(host) !== undefined,
-        mask: core.setSecret,
+        mask: runner.setSecret,
       };
       if (inputs.credentials) auth.credentials = inputs.credentials;
       existing = new RegistryClient({
         host,
         auth,
         connections: inputs.concurrency,
-        log: core.info,
+        log: runner.info,
       });
       clients.set(host, existing);
     }
@@ -91,44 +91,44 @@ export async function main(): Promise<void> {
       client,
       platform: inputs.platform,
       concurrency: inputs.concurrency,
-      log: core.info,
-      warn: core.warning,
+      log: runner.info,
+      warn: runner.warning,
       ...(actionsCache ? { actionsCache } : {}),
     });
-    for (const image of images) core.info(imageLine(image));
+    for (const image of images) runner.info(imageLine(image));
 
     if (inputs.output === 'oci') {
       await writeOciLayout(inputs.ociDir, images, store);
-      core.info(`OCI layout written to ${inputs.ociDir}`);
+      runner.info(`OCI layout written to ${inputs.ociDir}`);
     } else if (inputs.output === 'docker') {
       await loadIntoDocker(images, store);
-      core.info(`Loaded ${images.length} image(s) into Docker`);
+      runner.info(`Loaded ${images.length} image(s) into Docker`);
     }
 
     const eviction = await store.evict(inputs.maxSize, digestsInUse(images));
     if (eviction.removed > 0) {
-      core.info(
+      runner.info(
         `Evicted ${eviction.removed} blobs (${formatBytes(eviction.freedBytes)}) to stay within max-size`,
       );
     }
     if (eviction.keptBytes > inputs.maxSize) {
-      core.warning(
+      runner.warning(
         `max-size: these images need ${formatBytes(eviction.keptBytes)}, more than ${formatBytes(inputs.maxSize)}; nothing they use was evicted`,
       );
     }
 
     const sums = totals(images);
-    core.setOutput(
+    runner.setOutput(
       OUTPUT.digests,
       JSON.stringify(Object.fromEntries(images.map((i) => [i.image, i.digest]))),
     );
-    core.setOutput(OUTPUT.layersTotal, sums.layersTotal);
-    core.setOutput(OUTPUT.layersFromCache, sums.layersFromCache);
-    core.setOutput(OUTPUT.layersFromRegistry, sums.layersFromRegistry);
-    core.setOutput(OUTPUT.bytesFromCache, sums.bytesFromCache);
-    core.setOutput(OUTPUT.bytesFromRegistry, sums.bytesFromRegistry);
-    core.setOutput(OUTPUT.cacheHit, sums.cacheHit);
-    core.setOutput(OUTPUT.ociDir, inputs.output === 'oci' ? inputs.ociDir : '');
+    runner.setOutput(OUTPUT.layersTotal, sums.layersTotal);
+    runner.setOutput(OUTPUT.layersFromCache, sums.layersFromCache);
+    runner.setOutput(OUTPUT.layersFromRegistry, sums.layersFromRegistry);
+    runner.setOutput(OUTPUT.bytesFromCache, sums.bytesFromCache);
+    runner.setOutput(OUTPUT.bytesFromRegistry, sums.bytesFromRegistry);
+    runner.setOutput(OUTPUT.cacheHit, sums.cacheHit);
+    runner.setOutput(OUTPUT.ociDir, inputs.output === 'oci' ? inputs.ociDir : '');
 
     if (actionsCache && sums.fetched.length > 0) {
       const state: SaveState = {
@@ -136,22 +136,20 @@ export async function main(): Promise<void> {
         stagingRoot: stagingRoot(),
         blobs: sums.fetched.map(({ digest, size }) => ({ digest, size })),
       };
-      core.saveState(STATE.saveBlobs, JSON.stringify(state));
+      runner.saveState(STATE.saveBlobs, JSON.stringify(state));
     }
 
-    await core.summary
-      .addRaw(
-        renderSummary({
-          images,
-          totals: sums,
-          output: inputs.output,
-          ociDir: inputs.ociDir,
-          eviction,
-          maxSize: inputs.maxSize,
-          actionsCache: actionsCacheState,
-        }),
-      )
-      .write();
+    runner.appendSummary(
+      renderSummary({
+        images,
+        totals: sums,
+        output: inputs.output,
+        ociDir: inputs.ociDir,
+        eviction,
+        maxSize: inputs.maxSize,
+        actionsCache: actionsCacheState,
+      }),
+    );
   } finally {
     for (const c of clients.values()) c.close();
   }
@@ -159,17 +157,17 @@ export async function main(): Promise<void> {
 
 /** The post step: saves the blobs main fetched from the registry to the Actions cache. */
 async function post(): Promise<void> {
-  const raw = core.getState(STATE.saveBlobs);
+  const raw = runner.getState(STATE.saveBlobs);
   if (!raw) return;
   const state = JSON.parse(raw) as SaveState;
   const { ActionsBlobCache } = await import('./actions-cache.ts');
   const cache = new ActionsBlobCache({
     stagingRoot: state.stagingRoot,
-    log: core.debug,
-    warn: core.warning,
+    log: runner.debug,
+    warn: runner.warning,
   });
   const { saved, bytes } = await cache.saveAll(new BlobStore(state.cacheDir), state.blobs);
-  core.info(
+  runner.info(
     `Saved ${saved} of ${state.blobs.length} blobs (${formatBytes(bytes)}) to the Actions cache`,
   );
 }

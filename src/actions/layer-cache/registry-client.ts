@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
 import { type AuthOptions, RegistryAuth, UnauthorizedError } from './auth.ts';
 import { MANIFEST_ACCEPT, sha256Digest } from './manifest.ts';
 
@@ -51,6 +50,13 @@ const MAX_REDIRECTS = 5;
 const WRITE_BATCH_BYTES = 1 << 20;
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+// TLS takes a fifth of the action's start-up to load: a registry on this machine never needs it.
+let httpsModule: Promise<typeof import('node:https')> | undefined;
+function loadHttps(): Promise<typeof import('node:https')> {
+  httpsModule ??= import('node:https');
+  return httpsModule;
+}
+
 /** Plain http only for registries on this machine; anything else must be https. */
 export function isLocalHost(host: string): boolean {
   const name = host.replace(/:\d+$/, '');
@@ -97,7 +103,7 @@ export class RegistryClient {
   readonly host: string;
   readonly auth: RegistryAuth;
   private readonly base: URL;
-  private readonly agent: http.Agent;
+  private agent: http.Agent | undefined;
   private readonly options: RegistryClientOptions;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -106,11 +112,6 @@ export class RegistryClient {
     this.host = options.host;
     this.sleep = options.sleep ?? defaultSleep;
     this.base = registryBaseUrl(options.host);
-    const agentOptions = { keepAlive: true, maxSockets: options.connections ?? 8 };
-    this.agent =
-      this.base.protocol === 'https:'
-        ? new https.Agent(agentOptions)
-        : new http.Agent(agentOptions);
     this.auth = new RegistryAuth(options.host, {
       ...options.auth,
       fetchToken: (url, authorization) =>
@@ -119,7 +120,7 @@ export class RegistryClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
   }
 
   /** The digest a tag points at now: one HEAD, no body. Undefined if the registry does not say. */
@@ -199,47 +200,82 @@ export class RegistryClient {
             this.expectOk(res, 'blob');
           }
           // Chunks are written in batches of about 1 MiB, one batch in flight while the next is
-          // received; whatever was received is flushed before a resume asks for the rest.
+          // received (reading pauses when a second batch is ready first); whatever was received
+          // is flushed before a resume asks for the rest. Events rather than an async iterator:
+          // a promise per 64 KiB chunk costs more CPU than the hashing on a fast link.
           let batch: Buffer[] = [];
           let batchBytes = 0;
           let position = received;
-          let writing: Promise<unknown> = Promise.resolve();
-          const writeBatch = () => {
+          const writeBatch = async () => {
             const data = batch;
             const at = position;
-            position += batchBytes;
+            const length = batchBytes;
+            position += length;
             batch = [];
             batchBytes = 0;
-            const length = position - at;
-            if (length === 0) return Promise.resolve();
-            return file.writev(data, at).then(({ bytesWritten }) => {
-              if (bytesWritten !== length)
-                throw new Error(`wrote ${bytesWritten} of ${length} bytes to ${dest}`);
-            });
+            if (length === 0) return;
+            const { bytesWritten } = await file.writev(data, at);
+            if (bytesWritten !== length)
+              throw new Error(`wrote ${bytesWritten} of ${length} bytes to ${dest}`);
           };
-          try {
-            for await (const chunk of res) {
-              const bytes = chunk as Buffer;
+          await new Promise<void>((resolve, reject) => {
+            let writing: Promise<void> | undefined;
+            let failure: unknown;
+            let writeFailed = false;
+            let ended = false;
+            const startWrite = () => {
+              writing = writeBatch().then(
+                () => {
+                  writing = undefined;
+                  if (ended) return;
+                  if (batchBytes >= WRITE_BATCH_BYTES) startWrite();
+                  if (res.isPaused()) res.resume();
+                },
+                (err: unknown) => {
+                  writing = undefined;
+                  writeFailed = true;
+                  finish(err);
+                },
+              );
+            };
+            const finish = (err?: unknown) => {
+              if (ended) return;
+              ended = true;
+              if (err !== undefined) failure ??= err;
+              res.off('data', onData);
+              if (!res.complete) res.destroy();
+              Promise.resolve(writing)
+                .then(() => (writeFailed ? undefined : writeBatch()))
+                .then(
+                  () => (failure === undefined ? resolve() : reject(failure)),
+                  (writeErr: unknown) => reject(failure ?? writeErr),
+                );
+            };
+            const onData = (bytes: Buffer) => {
               transferred += bytes.length;
               if (received + bytes.length > size) {
-                res.destroy();
-                throw new DigestMismatchError(
-                  `received more than the ${size} bytes the manifest lists`,
+                finish(
+                  new DigestMismatchError(
+                    `received more than the ${size} bytes the manifest lists`,
+                  ),
                 );
+                return;
               }
               hash.update(bytes);
               batch.push(bytes);
               batchBytes += bytes.length;
               received += bytes.length;
               if (batchBytes >= WRITE_BATCH_BYTES) {
-                await writing;
-                writing = writeBatch();
+                if (writing) res.pause();
+                else startWrite();
               }
-            }
-          } finally {
-            await writing;
-            await writeBatch();
-          }
+            };
+            res.on('data', onData);
+            res.once('end', () => finish());
+            res.once('error', (err) => finish(err));
+            // A body cut short may end with 'close' alone; the byte count then tells.
+            res.once('close', () => finish());
+          });
           if (received < size)
             throw new Error(`the connection closed after ${received} of ${size} bytes`);
           done = true;
@@ -355,20 +391,23 @@ export class RegistryClient {
     }
   }
 
-  private request(
+  private async request(
     method: string,
     url: URL,
     headers: Record<string, string>,
   ): Promise<IncomingMessage> {
     const timeout = this.options.idleTimeoutMs ?? 60_000;
-    const sameHost = url.origin === this.base.origin;
+    const transport = url.protocol === 'https:' ? await loadHttps() : http;
+    let agent: http.Agent | undefined;
+    if (url.origin === this.base.origin) {
+      this.agent ??= new transport.Agent({
+        keepAlive: true,
+        maxSockets: this.options.connections ?? 8,
+      });
+      agent = this.agent;
+    }
     return new Promise((resolve, reject) => {
-      const transport = url.protocol === 'https:' ? https : http;
-      const req = transport.request(
-        url,
-        { method, headers, agent: sameHost ? this.agent : undefined },
-        resolve,
-      );
+      const req = transport.request(url, { method, headers, agent }, resolve);
       // The socket's idle timeout also covers the response body: a stalled blob is resumed.
       req.setTimeout(timeout, () => req.destroy(new Error(`no data for ${timeout / 1000}s`)));
       req.on('error', reject);

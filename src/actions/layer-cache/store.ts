@@ -73,9 +73,12 @@ export class BlobStore {
 
   static async open(root: string, now: () => number = Date.now): Promise<BlobStore> {
     const store = new BlobStore(path.resolve(root), now);
-    for (const dir of ['sha256', 'verified', 'tmp', 'refs']) {
-      await mkdir(path.join(store.root, dir), { recursive: true });
-    }
+    await mkdir(store.root, { recursive: true });
+    await Promise.all(
+      ['sha256', 'verified', 'tmp', 'refs'].map((dir) =>
+        mkdir(path.join(store.root, dir), { recursive: true }),
+      ),
+    );
     await store.removeStaleTemp();
     return store;
   }
@@ -234,17 +237,22 @@ export class BlobStore {
    */
   async evict(maxBytes: number, keep: ReadonlySet<string>): Promise<EvictionResult> {
     const dir = path.join(this.root, 'sha256');
-    const blobs: Array<{ digest: string; size: number; usedAt: number }> = [];
-    for (const name of await readdir(dir)) {
-      const digest = `sha256:${name}`;
-      try {
-        const info = await stat(path.join(dir, name));
-        const seal = await this.readSeal(digest);
-        blobs.push({ digest, size: info.size, usedAt: seal?.usedAt ?? info.mtimeMs });
-      } catch (err) {
-        if (!isMissing(err)) throw err;
-      }
-    }
+    const found = await Promise.all(
+      (await readdir(dir)).map(async (name) => {
+        const digest = `sha256:${name}`;
+        try {
+          const [info, seal] = await Promise.all([
+            stat(path.join(dir, name)),
+            this.readSeal(digest),
+          ]);
+          return [{ digest, size: info.size, usedAt: seal?.usedAt ?? info.mtimeMs }];
+        } catch (err) {
+          if (!isMissing(err)) throw err;
+          return [];
+        }
+      }),
+    );
+    const blobs = found.flat();
     let totalBytes = blobs.reduce((sum, b) => sum + b.size, 0);
     const keptBytes = blobs.filter((b) => keep.has(b.digest)).reduce((sum, b) => sum + b.size, 0);
     let removed = 0;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type AwsOptions, readAwsOptions } from '../../lib/aws.ts';
+import { parseDocumentText, parseObjectInput } from '../../lib/documents.ts';
 import { InputError } from '../../lib/errors.ts';
 import { isImageRef, parseImageRef } from '../../lib/image-ref.ts';
 import {
@@ -8,10 +9,8 @@ import {
   type InputSource,
   optional,
   parseBoolean,
-  parseDocumentText,
   parseKeyValueLines,
   parseLines,
-  parseObjectInput,
   resolveFile,
   workspaceDir,
 } from '../../lib/inputs.ts';

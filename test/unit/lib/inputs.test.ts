@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { parseDocumentInput, parseObjectInput } from '../../../src/lib/documents.ts';
 import { InputError } from '../../../src/lib/errors.ts';
 import {
   exactlyOne,
@@ -9,12 +10,10 @@ import {
   mapInputs,
   parseBoolean,
   parseChoice,
-  parseDocumentInput,
   parseDuration,
   parseInteger,
   parseKeyValueLines,
   parseLines,
-  parseObjectInput,
   parseSize,
   required,
   resolveFile,
