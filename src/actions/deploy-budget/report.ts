@@ -1,3 +1,4 @@
+import { code, escapeCell } from '../../lib/markdown.ts';
 import { durationChart, imageChart } from './chart.ts';
 import type { IssueOutcome } from './issue.ts';
 import { findPhase, type Phase } from './phases.ts';
@@ -29,14 +30,6 @@ export interface BudgetReport {
   historyDescription: string;
   runUrl?: string;
   issue?: IssueOutcome;
-}
-
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-function code(text: string): string {
-  return `\`${text.replace(/`/g, "'")}\``;
 }
 
 function signed(seconds: number): string {
@@ -106,7 +99,7 @@ function phaseTable(report: BudgetReport): string[] {
     const typical = median(earlier);
     const budget = budgets.get(phase.name);
     const over = budget !== undefined && phase.seconds > budget ? ' (over)' : '';
-    const name = phase.parent ? `↳ ${cell(phase.name)}` : cell(phase.name);
+    const name = phase.parent ? `↳ ${escapeCell(phase.name)}` : escapeCell(phase.name);
     return `| ${name} | ${formatSeconds(phase.seconds)}${over} | ${budget === undefined ? '' : formatSeconds(budget)} | ${typical === undefined ? '' : formatSeconds(typical)} | ${typical === undefined ? '' : signed(phase.seconds - typical)} |`;
   });
   return [
@@ -165,7 +158,7 @@ export function renderSummary(report: BudgetReport): string {
   // The headline covers the whole deploy and the regression line the trend; list the rest.
   const breaches = report.verdict.breaches.filter((b) => b.kind !== 'deploy').map(describeBreach);
   const sections = [
-    `## Deploy budget: ${cell(report.environment)}`,
+    `## Deploy budget: ${escapeCell(report.environment)}`,
     headline(report),
     breaches.map((b) => `- Over budget: ${b}`).join('\n'),
     regressionLine(report),

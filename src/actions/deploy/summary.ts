@@ -1,11 +1,8 @@
 import { formatDuration } from '../../lib/inputs.ts';
+import { escapeCell } from '../../lib/markdown.ts';
 import { formatElapsed } from './progress.ts';
 import { shortTaskDefinition } from './task-definition.ts';
 import type { DeployResult } from './types.ts';
-
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
 
 function headline(result: DeployResult, target: string): string {
   const td = `\`${shortTaskDefinition(result.taskDefinitionArn)}\``;

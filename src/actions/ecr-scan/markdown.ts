@@ -1,4 +1,7 @@
 /** Small Markdown helpers shared by tickets, the PR comment and the job summary. */
+import { code, escapeCell } from '../../lib/markdown.ts';
+
+export { code };
 
 /** GitHub's limit on issue and comment bodies, in characters. */
 export const BODY_LIMIT = 65_536;
@@ -8,17 +11,9 @@ export const BODY_BUDGET = 60_000;
 /** Text safe inside a table cell: no pipes, no line breaks, no HTML comment openers. */
 export function cell(text: string | number | undefined, max = 200): string {
   if (text === undefined || text === '') return '—';
-  let value = String(text)
-    .replace(/\r?\n/g, ' ')
-    .replace(/\|/g, '\\|')
-    .replace(/<!--/g, '&lt;!--')
-    .trim();
+  let value = escapeCell(String(text)).replace(/<!--/g, '&lt;!--').trim();
   if (value.length > max) value = `${value.slice(0, max - 1)}…`;
   return value;
-}
-
-export function code(text: string): string {
-  return `\`${text.replace(/`/g, "'")}\``;
 }
 
 export function link(text: string, url: string | undefined): string {

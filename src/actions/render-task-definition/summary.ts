@@ -1,3 +1,4 @@
+import { escapeCell } from '../../lib/markdown.ts';
 import { type Change, formatDiff } from './diff.ts';
 import { containersOf, type TaskDefinitionDocument } from './document.ts';
 
@@ -9,10 +10,6 @@ export interface SummaryInput {
   definition: TaskDefinitionDocument;
   changes: readonly Change[];
   pinned: ReadonlyArray<{ container: string; from: string; to: string }>;
-}
-
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 /** The job summary: containers and their images, then what the render changed. */
@@ -27,9 +24,9 @@ export function renderSummary(input: SummaryInput): string {
   ];
   for (const container of containersOf(input.definition)) {
     const pinned = input.pinned.find((p) => p.container === container.name);
-    const image = `\`${cell(String(container.image ?? ''))}\`${pinned ? ` (pinned from \`${cell(pinned.from)}\`)` : ''}`;
+    const image = `\`${escapeCell(String(container.image ?? ''))}\`${pinned ? ` (pinned from \`${escapeCell(pinned.from)}\`)` : ''}`;
     const essential = container.essential === false ? 'no' : 'yes';
-    lines.push(`| ${cell(String(container.name ?? ''))} | ${image} | ${essential} |`);
+    lines.push(`| ${escapeCell(String(container.name ?? ''))} | ${image} | ${essential} |`);
   }
   lines.push('');
   if (input.changes.length === 0) {
