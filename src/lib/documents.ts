@@ -75,3 +75,8 @@ export function parseObjectInput(
   }
   return value as Record<string, unknown>;
 }
+
+/** A JSON/YAML mapping: an object that is neither null nor a list. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

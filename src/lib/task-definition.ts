@@ -1,3 +1,5 @@
+import { isObject } from './documents.ts';
+
 /** What DescribeTaskDefinition returns and RegisterTaskDefinition refuses. */
 export const READ_ONLY_FIELDS = [
   'taskDefinitionArn',
@@ -11,9 +13,7 @@ export const READ_ONLY_FIELDS = [
   'deleteRequestedAt',
 ] as const;
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isObject };
 
 /** A copy of a task definition that RegisterTaskDefinition accepts again. */
 export function stripReadOnly<T extends Record<string, unknown>>(definition: T): T {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ContainerDefinition, Service } from '@aws-sdk/client-ecs';
+import { isObject } from '../../lib/documents.ts';
 import { ActionError, InputError } from '../../lib/errors.ts';
 import { INPUT } from './names.ts';
 import type { HookName } from './types.ts';
@@ -77,10 +78,6 @@ export function appSpecFromService(service: Service, overrides: AppSpecOverrides
   };
   if (overrides.hooks.length > 0) appSpec.Hooks = hooksSection(overrides.hooks);
   return appSpec;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

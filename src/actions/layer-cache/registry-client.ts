@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
+import { sleep } from '../../lib/poll.ts';
 import { type AuthOptions, RegistryAuth, UnauthorizedError } from './auth.ts';
 import { MANIFEST_ACCEPT, sha256Digest } from './manifest.ts';
 
@@ -48,7 +49,6 @@ export interface BlobDownload {
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
 const WRITE_BATCH_BYTES = 1 << 20;
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // TLS takes a fifth of the action's start-up to load: a registry on this machine never needs it.
 let httpsModule: Promise<typeof import('node:https')> | undefined;
@@ -110,7 +110,7 @@ export class RegistryClient {
   constructor(options: RegistryClientOptions) {
     this.options = options;
     this.host = options.host;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? sleep;
     this.base = registryBaseUrl(options.host);
     this.auth = new RegistryAuth(options.host, {
       ...options.auth,
