@@ -7,6 +7,7 @@ const needed = [
   { command: 'skopeo', pkg: 'skopeo' },
   { command: 'htpasswd', pkg: 'apache2-utils' },
   { command: 'shellcheck', pkg: 'shellcheck' },
+  { command: 'openssl', pkg: 'openssl' },
 ];
 
 const has = (command) =>
