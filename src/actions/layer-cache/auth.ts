@@ -1,4 +1,7 @@
-import type { IncomingMessage } from 'node:http';
+import type { HttpResponse } from './http1.ts';
+
+/** A token response is a few kilobytes of JSON; anything past this is not one. */
+const TOKEN_RESPONSE_LIMIT = 1024 * 1024;
 
 export interface Credentials {
   username: string;
@@ -45,7 +48,7 @@ export interface AuthOptions {
   /** Registers a secret with the runner so it never appears in a log. */
   mask: (secret: string) => void;
   /** GETs a token endpoint; injected so the registry client's transport is reused. */
-  fetchToken: (url: URL, authorization: string | undefined) => Promise<IncomingMessage>;
+  fetchToken: (url: URL, authorization: string | undefined) => Promise<HttpResponse>;
 }
 
 /**
@@ -148,14 +151,15 @@ export class RegistryAuth {
     if (service) url.searchParams.set('service', service);
     url.searchParams.set('scope', `repository:${repo}:pull`);
     const res = await this.options.fetchToken(url, this.basic);
-    const chunks: Buffer[] = [];
-    for await (const chunk of res) chunks.push(chunk as Buffer);
-    if (res.statusCode === 401 || res.statusCode === 403)
+    if (res.status === 401 || res.status === 403) {
+      res.discard();
       throw new UnauthorizedError(this.denied());
-    if (res.statusCode !== 200) {
-      throw new Error(`the token service at ${url.origin} answered HTTP ${res.statusCode}`);
     }
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+    if (res.status !== 200) {
+      res.discard();
+      throw new Error(`the token service at ${url.origin} answered HTTP ${res.status}`);
+    }
+    const body = JSON.parse((await res.body(TOKEN_RESPONSE_LIMIT)).toString('utf8')) as {
       token?: string;
       access_token?: string;
     };
