@@ -3,7 +3,6 @@ import { ecrRegistry } from '../../lib/image-ref.ts';
 import * as runner from '../../lib/runner.ts';
 import type { ActionsBlobCache } from './actions-cache.ts';
 import type { Credentials } from './auth.ts';
-import { loadIntoDocker } from './docker.ts';
 import { getInputs } from './inputs.ts';
 import { writeOciLayout } from './layout.ts';
 import { OUTPUT, STATE } from './names.ts';
@@ -77,7 +76,6 @@ export async function main(): Promise<void> {
       existing = new RegistryClient({
         host,
         auth,
-        connections: inputs.concurrency,
         log: runner.info,
       });
       clients.set(host, existing);
@@ -97,15 +95,20 @@ export async function main(): Promise<void> {
     });
     for (const image of images) runner.info(imageLine(image));
 
+    // Eviction touches only blobs these images do not use, so it runs beside the output.
+    const evicting = store.evict(inputs.maxSize, digestsInUse(images));
+    evicting.catch(() => {}); // awaited below; an output failure must not leave it unhandled
     if (inputs.output === 'oci') {
       await writeOciLayout(inputs.ociDir, images, store);
       runner.info(`OCI layout written to ${inputs.ociDir}`);
     } else if (inputs.output === 'docker') {
+      // Spawning docker needs child_process, which the other outputs need not load.
+      const { loadIntoDocker } = await import('./docker.ts');
       await loadIntoDocker(images, store);
       runner.info(`Loaded ${images.length} image(s) into Docker`);
     }
 
-    const eviction = await store.evict(inputs.maxSize, digestsInUse(images));
+    const eviction = await evicting;
     if (eviction.removed > 0) {
       runner.info(
         `Evicted ${eviction.removed} blobs (${formatBytes(eviction.freedBytes)}) to stay within max-size`,

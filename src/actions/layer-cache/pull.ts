@@ -110,9 +110,13 @@ export async function pullImages(
   const pullOne = async ({ text, ref }: ImageRequest): Promise<PulledImage> => {
     const started = now();
     const client = deps.client(ref.registry);
+    const writes: Array<Promise<void>> = [];
     const resolved = await step(text, 'resolving the manifest', () =>
-      resolveImage(client, ref, deps),
+      resolveImage(client, ref, deps, writes),
     );
+    // Settled even when a blob fails first, so no write is left unobserved.
+    const stored = step(text, 'storing the manifest', () => Promise.all(writes));
+    stored.catch(() => {});
     const { manifest } = resolved;
     const all = [manifest.config, ...manifest.layers];
     const outcomes = await Promise.all(
@@ -122,6 +126,7 @@ export async function pullImages(
         ),
       ),
     );
+    await stored;
     const pulled: PulledImage = {
       image: text,
       ref,
@@ -168,6 +173,7 @@ async function resolveImage(
   client: RegistryClient,
   ref: ImageRef,
   deps: PullDeps,
+  writes: Array<Promise<void>>,
 ): Promise<Resolved> {
   const { store } = deps;
   const repo = ref.repository;
@@ -180,22 +186,30 @@ async function resolveImage(
     const key = refKey(ref);
     const record = await store.readRef(key);
     let current: string | undefined;
-    if (record && (await store.readVerified(record.digest))) {
-      current = await client.headManifest(repo, tag);
+    if (record) {
+      // The stored manifest is checked while the HEAD is on its way.
+      const [stored, head] = await Promise.all([
+        store.readVerified(record.digest),
+        client.headManifest(repo, tag),
+      ]);
+      if (stored) current = head;
     }
     if (current) {
       top = await manifestByDigest(client, repo, current, store);
     } else {
       const fetched = await client.getManifest(repo, tag);
-      await store.putBytes(fetched.digest, fetched.bytes);
+      // Stored while the blobs download; pullImages waits for it before the image is done.
+      writes.push(store.putBytes(fetched.digest, fetched.bytes));
       top = fetched;
     }
     if (record && record.digest !== top.digest) previousDigest = record.digest;
-    await store.writeRef(key, {
-      image: formatImageRef(ref),
-      digest: top.digest,
-      updatedAt: new Date(store.now()).toISOString(),
-    });
+    writes.push(
+      store.writeRef(key, {
+        image: formatImageRef(ref),
+        digest: top.digest,
+        updatedAt: new Date(store.now()).toISOString(),
+      }),
+    );
   }
 
   const parsed = parseManifest(top.bytes, top.contentType);
