@@ -110,36 +110,43 @@ export async function pullImages(
   const pullOne = async ({ text, ref }: ImageRequest): Promise<PulledImage> => {
     const started = now();
     const client = deps.client(ref.registry);
+    // Store writes that run while the blobs download. Each is observed when it is made, and all
+    // are settled before this image is done, whether it succeeds or fails.
     const writes: Array<Promise<void>> = [];
-    const resolved = await step(text, 'resolving the manifest', () =>
-      resolveImage(client, ref, deps, writes),
-    );
-    // Settled even when a blob fails first, so no write is left unobserved.
-    const stored = step(text, 'storing the manifest', () => Promise.all(writes));
-    stored.catch(() => {});
-    const { manifest } = resolved;
-    const all = [manifest.config, ...manifest.layers];
-    const outcomes = await Promise.all(
-      all.map((blob, i) =>
-        step(text, `fetching ${i === 0 ? 'the config' : `layer ${i}`} ${blob.digest}`, () =>
-          obtain(client, ref.repository, blob),
-        ),
-      ),
-    );
-    await stored;
-    const pulled: PulledImage = {
-      image: text,
-      ref,
-      digest: resolved.digest,
-      manifest: resolved.descriptor,
-      config: manifest.config,
-      layers: manifest.layers,
-      blobs: outcomes,
-      durationMs: now() - started,
+    const later = (write: Promise<void>) => {
+      write.catch(() => {});
+      writes.push(write);
     };
-    if (resolved.platform) pulled.platform = resolved.platform;
-    if (resolved.previousDigest) pulled.previousDigest = resolved.previousDigest;
-    return pulled;
+    try {
+      const resolved = await step(text, 'resolving the manifest', () =>
+        resolveImage(client, ref, deps, later),
+      );
+      const { manifest } = resolved;
+      const all = [manifest.config, ...manifest.layers];
+      const outcomes = await Promise.all(
+        all.map((blob, i) =>
+          step(text, `fetching ${i === 0 ? 'the config' : `layer ${i}`} ${blob.digest}`, () =>
+            obtain(client, ref.repository, blob),
+          ),
+        ),
+      );
+      await step(text, 'storing the manifest', () => Promise.all(writes));
+      const pulled: PulledImage = {
+        image: text,
+        ref,
+        digest: resolved.digest,
+        manifest: resolved.descriptor,
+        config: manifest.config,
+        layers: manifest.layers,
+        blobs: outcomes,
+        durationMs: now() - started,
+      };
+      if (resolved.platform) pulled.platform = resolved.platform;
+      if (resolved.previousDigest) pulled.previousDigest = resolved.previousDigest;
+      return pulled;
+    } finally {
+      await Promise.allSettled(writes);
+    }
   };
 
   const settled = await Promise.allSettled(images.map(pullOne));
@@ -173,7 +180,7 @@ async function resolveImage(
   client: RegistryClient,
   ref: ImageRef,
   deps: PullDeps,
-  writes: Array<Promise<void>>,
+  later: (write: Promise<void>) => void,
 ): Promise<Resolved> {
   const { store } = deps;
   const repo = ref.repository;
@@ -198,12 +205,12 @@ async function resolveImage(
       top = await manifestByDigest(client, repo, current, store);
     } else {
       const fetched = await client.getManifest(repo, tag);
-      // Stored while the blobs download; pullImages waits for it before the image is done.
-      writes.push(store.putBytes(fetched.digest, fetched.bytes));
+      // Stored while the blobs download; the image is done only when it is.
+      later(store.putBytes(fetched.digest, fetched.bytes));
       top = fetched;
     }
     if (record && record.digest !== top.digest) previousDigest = record.digest;
-    writes.push(
+    later(
       store.writeRef(key, {
         image: formatImageRef(ref),
         digest: top.digest,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -180,6 +180,22 @@ describe('multi-platform images', () => {
     ).rejects.toThrow(
       `${registry.host}/app:v1: resolving the manifest: platform linux/s390x is not in the image index (available: linux/amd64)`,
     );
+  });
+
+  it('a failed pull has finished its store writes when it reports the failure', async () => {
+    const amd64 = makeImage([100], 'amd64');
+    const index = makeIndex({ 'linux/amd64': amd64 });
+    registry.pushIndex('app', 'v1', index, [amd64]);
+
+    await expect(
+      pull([`${registry.host}/app:v1`], { platform: { os: 'linux', architecture: 's390x' } }),
+    ).rejects.toThrow(/not in the image index/);
+
+    // The index was stored while the platform was looked for; nothing is left running that a
+    // caller cleaning up the store could break.
+    const store = new BlobStore(path.join(dir, 'store'));
+    expect(await store.readVerified(digestOf(index))).toBeDefined();
+    expect(readdirSync(path.join(dir, 'store', 'tmp'))).toEqual([]);
   });
 });
 
