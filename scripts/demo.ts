@@ -11,6 +11,7 @@ import {
   createServiceRepository,
   RUNNER_TOOLS,
   runWorkflow,
+  SANDBOX_DEPLOY_INPUTS,
   sandboxStandIns,
   type WorkflowEvent,
 } from '../test/harness/workflow.ts';
@@ -92,14 +93,7 @@ async function main(): Promise<number> {
     const run = await runWorkflow({
       workflow: '.github/workflows/deploy.yml',
       inputs: {
-        environment: 'production',
-        'aws-region': 'us-east-1',
-        'role-to-assume': 'arn:aws:iam::123456789012:role/web-deploy',
-        'ecr-repository': 'web',
-        'task-definition-family': 'web',
-        'container-name': 'web',
-        cluster: 'prod',
-        service: 'web',
+        ...SANDBOX_DEPLOY_INPUTS,
         budget: BUDGET,
         'fail-on': 'critical',
       },

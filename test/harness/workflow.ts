@@ -536,6 +536,18 @@ export interface RunWorkflowOptions {
 
 export const RUNNER_TOOLS = path.join(repoRoot, 'test', 'workflows', 'runner-tools');
 
+/** deploy.yml's caller inputs for the sandbox's `web` service (scenario web-bluegreen). */
+export const SANDBOX_DEPLOY_INPUTS = {
+  environment: 'production',
+  'aws-region': 'us-east-1',
+  'role-to-assume': 'arn:aws:iam::123456789012:role/web-deploy',
+  'ecr-repository': 'web',
+  'task-definition-family': 'web',
+  'container-name': 'web',
+  cluster: 'prod',
+  service: 'web',
+} as const;
+
 // Workspaces and service repositories stay until the process exits, so a test can read what a
 // step wrote after the run.
 const scratchDirs = new Set<string>();

@@ -7,6 +7,7 @@ import {
   createServiceRepository,
   RUNNER_TOOLS,
   runWorkflow,
+  SANDBOX_DEPLOY_INPUTS,
   type SandboxStandInOptions,
   sandboxStandIns,
   type WorkflowRun,
@@ -71,14 +72,7 @@ async function deployV110(setup: Setup = {}) {
   const run = await runWorkflow({
     workflow: '.github/workflows/deploy.yml',
     inputs: {
-      environment: 'production',
-      'aws-region': 'us-east-1',
-      'role-to-assume': 'arn:aws:iam::123456789012:role/web-deploy',
-      'ecr-repository': 'web',
-      'task-definition-family': 'web',
-      'container-name': 'web',
-      cluster: 'prod',
-      service: 'web',
+      ...SANDBOX_DEPLOY_INPUTS,
       budget: '30m',
       ...setup.inputs,
     },

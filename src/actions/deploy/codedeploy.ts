@@ -13,7 +13,13 @@ import {
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
 import { ActionError } from '../../lib/errors.ts';
-import { type PollStep, PollTimeoutError, poll, sleep as realSleep } from '../../lib/poll.ts';
+import {
+  type PollOptions,
+  type PollStep,
+  PollTimeoutError,
+  poll,
+  sleep as realSleep,
+} from '../../lib/poll.ts';
 import type { AppSpec } from './appspec.ts';
 import { appSpecRevision } from './appspec.ts';
 import type { GateResult } from './gate.ts';
@@ -384,23 +390,8 @@ export async function createDeployment(
   }
 }
 
-export interface PollTiming {
-  intervalMs: number;
-  deadline: number;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-}
-
-function pollOptions(timing: PollTiming) {
-  return {
-    intervalMs: timing.intervalMs,
-    deadline: timing.deadline,
-    ...(timing.now ? { now: timing.now } : {}),
-    ...(timing.sleep ? { sleep: timing.sleep } : {}),
-    ...(timing.random ? { random: timing.random } : {}),
-  };
-}
+/** How a deploy waits: the shared poll settings, without the backoff tuning. */
+export type PollTiming = Pick<PollOptions, 'intervalMs' | 'deadline' | 'now' | 'sleep' | 'random'>;
 
 /** Waits for someone else's deployment to end (wait-for-active); its outcome is only reported. */
 export async function waitForOtherDeployment(
@@ -416,7 +407,7 @@ export async function waitForOtherDeployment(
       const status = out.deploymentInfo?.status ?? 'InProgress';
       progress.report(`other:${active.id}`, `deployment ${active.id}: ${status}`);
       return TERMINAL.has(status) ? { done: true, value: status } : { done: false };
-    }, pollOptions(timing));
+    }, timing);
   } catch (err) {
     if (err instanceof PollTimeoutError) {
       throw new ActionError(
@@ -647,7 +638,7 @@ export async function waitForCodeDeploy(
   let final: CodeDeployView;
   let failure: string | undefined;
   try {
-    final = await poll(check, { ...pollOptions(wait.timing), sleep: plannedSleep });
+    final = await poll(check, { ...wait.timing, sleep: plannedSleep });
     failure = final.failure;
   } catch (err) {
     if (!(err instanceof PollTimeoutError)) throw err;

@@ -390,16 +390,6 @@ export interface EcsWait {
   knownEvents: ServiceEvent[];
 }
 
-function pollOptions(timing: PollTiming) {
-  return {
-    intervalMs: timing.intervalMs,
-    deadline: timing.deadline,
-    ...(timing.now ? { now: timing.now } : {}),
-    ...(timing.sleep ? { sleep: timing.sleep } : {}),
-    ...(timing.random ? { random: timing.random } : {}),
-  };
-}
-
 class EventPrinter {
   readonly #seen: Set<string>;
   readonly #progress: Progress;
@@ -477,7 +467,7 @@ export async function waitForRolling(
 
   let failure: string | undefined;
   try {
-    view = await poll(check, pollOptions(wait.timing));
+    view = await poll(check, wait.timing);
     if (view.failed) {
       rolledBack = view.rolledBack;
       failure = await failureDetails(ecs, wait, service, view.reason ?? 'ECS deployment failed');
@@ -635,7 +625,7 @@ export async function waitForNative(
   let failure: string | undefined;
   let rolledBack = false;
   try {
-    view = await poll(check, pollOptions(wait.timing));
+    view = await poll(check, wait.timing);
     if (view.failed) {
       rolledBack = view.rolledBack;
       failure = await failureDetails(
@@ -713,7 +703,7 @@ export async function waitForOtherEcs(
         active ? `deployment ${active.id}: ${active.rolloutState}` : 'no deployment in progress',
       );
       return active ? { done: false } : { done: true, value: true };
-    }, pollOptions(timing));
+    }, timing);
   } catch (err) {
     if (err instanceof PollTimeoutError) {
       throw new ActionError(
