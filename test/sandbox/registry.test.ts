@@ -199,6 +199,38 @@ describe('the sandbox registry with htpasswd auth', () => {
   });
 });
 
+describe('the sandbox registry as a link to a client', () => {
+  it('reads a blob from the registry only as fast as the client takes it', async () => {
+    const registry = await startRegistry();
+    try {
+      const image = buildImage({ layers: [{ size: 40_000_000, seed: 'slow-reader' }] });
+      const layer = image.layers[0] as (typeof image.layers)[number];
+      await pushImage(registry, 'team/big', 'v1', image);
+      const url = `http://${registry.host}/v2/team/big/blobs/${layer.digest}`;
+      registry.resetRequests();
+      // A client that takes the headers and then stops reading, like one on a slow link.
+      const stalled = await new Promise<http.ClientRequest>((resolve, reject) => {
+        const req = http.get(url, { agent: false }, (res) => {
+          res.pause();
+          resolve(req);
+        });
+        req.on('error', reject);
+      });
+      await new Promise((r) => setTimeout(r, 1_000));
+      // Still in flight: the proxy has not read the 40 MB ahead of its client and logged them as
+      // sent while the client has taken none of them.
+      const logged = registry.requests.filter((r) => r.kind === 'blob');
+      stalled.destroy();
+      expect(logged).toEqual([]);
+      const whole = await rawGet(url);
+      expect(sha256(whole.body)).toBe(layer.digest);
+      expect(registry.requests.at(-1)?.bytes).toBe(layer.size);
+    } finally {
+      await registry.stop();
+    }
+  });
+});
+
 describe('registry lifecycle', () => {
   it('runs side by side with another registry and leaves nothing listening after stop', async () => {
     const [a, b] = await Promise.all([startRegistry(), startRegistry()]);

@@ -298,6 +298,12 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Re
     }
     if (active) entry.fault = active.type === 'corrupt' ? 'corrupt-blob' : `${active.type}-blob`;
     res.writeHead(status, forwardableHeaders(upstreamRes.headers));
+    let noted = false;
+    const done = () => {
+      if (noted) return;
+      noted = true;
+      note(entry);
+    };
     let first = true;
     let limit = active && active.type !== 'corrupt' ? active.afterBytes : Number.POSITIVE_INFINITY;
     upstreamRes.on('data', (chunk: Buffer) => {
@@ -314,19 +320,31 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Re
         upstreamRes.destroy();
         // Flush what the fault allows, then cut the socket so the client sees a short body.
         res.write(head, () => res.socket?.destroy());
-        note(entry);
+        done();
         return;
       }
       limit -= out.length;
       entry.bytes += out.length;
-      res.write(out);
+      // Read from the registry no faster than the client takes it, as a network link would:
+      // without this the whole blob piles up in this process's memory at once.
+      if (!res.write(out)) {
+        upstreamRes.pause();
+        res.once('drain', () => upstreamRes.resume());
+      }
     });
     upstreamRes.on('end', () => {
       if (limit === 0 && active && active.type !== 'corrupt') return;
       res.end();
-      note(entry);
+      done();
     });
     upstreamRes.on('error', () => res.destroy());
+    // A client that hung up mid-body leaves no upstream response paused behind it, and is logged
+    // with the bytes relayed to it.
+    res.on('close', () => {
+      if (upstreamRes.complete) return;
+      upstreamRes.destroy();
+      done();
+    });
   }
 
   const storage = http.createServer((req, res) => {
