@@ -2,7 +2,7 @@ export const id = 163;
 export const ids = [163];
 export const modules = {
 
-/***/ 9544:
+/***/ 7163:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 __webpack_require__.r(__webpack_exports__);

@@ -69,13 +69,26 @@ export class BlobDownload {
 
   async run(): Promise<BlobDownloadResult> {
     const { maxResumes, isFatal, digest } = this.options;
-    this.file = await open(this.options.dest, 'w');
+    // The first request goes out while the file is opened.
+    let first: Promise<PartResponse> | undefined = this.options.fetch(0);
+    first.catch(() => {}); // awaited in the loop, or dropped below when the open fails
+    try {
+      this.file = await open(this.options.dest, 'w');
+    } catch (err) {
+      first.then(
+        (part) => part.res.destroy(),
+        () => {},
+      );
+      throw new DownloadFailedError(`opening ${this.options.dest}: ${describe(err)}`);
+    }
     let stalls = 0;
     try {
       while (this.received < this.size) {
         const before = this.received;
         try {
-          const part = await this.options.fetch(this.fromZero ? 0 : this.received);
+          const asking = first ?? this.options.fetch(this.fromZero ? 0 : this.received);
+          first = undefined;
+          const part = await asking;
           if (part.offset > this.received) {
             part.res.destroy();
             throw new Error(

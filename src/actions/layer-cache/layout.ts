@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageRef } from '../../lib/image-ref.ts';
 import { linkOrCopy } from './files.ts';
@@ -70,7 +70,10 @@ function layoutDigests(images: readonly PulledImage[]): string[] {
   return [...digests];
 }
 
-function metadataFiles(images: readonly PulledImage[]): Array<[string, Buffer]> {
+type MetadataFile = [name: string, bytes: Buffer];
+
+/** `oci-layout`, `index.json` and `manifest.json`, in the order a tar stream carries them. */
+function metadataFiles(images: readonly PulledImage[]): [MetadataFile, MetadataFile, MetadataFile] {
   return [
     ['oci-layout', Buffer.from(`${JSON.stringify({ imageLayoutVersion: '1.0.0' })}\n`)],
     ['index.json', Buffer.from(`${JSON.stringify(ociIndex(images), null, 2)}\n`)],
@@ -81,25 +84,60 @@ function metadataFiles(images: readonly PulledImage[]): Array<[string, Buffer]> 
 /**
  * Writes an OCI image layout at `dir` with a Docker `manifest.json` beside `index.json`, so
  * skopeo, containerd and `docker load` (of its tar) all read it. Blobs are hard links into the
- * store where the filesystem allows; the index is written last, by rename, so a layout that
- * names an image has all of its blobs.
+ * store where the filesystem allows, made as each blob lands in the store while the others are
+ * still downloading; the index is written last, by rename, so a layout that names an image has
+ * all of its blobs.
  */
+export class OciLayoutWriter {
+  private readonly dir: string;
+  private readonly store: BlobStore;
+  private readonly ready: Promise<void>;
+  private readonly links = new Map<string, Promise<void>>();
+
+  constructor(dir: string, store: BlobStore) {
+    this.dir = dir;
+    this.store = store;
+    this.ready = mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true }).then(() => {});
+    this.ready.catch(() => {}); // awaited by every link and by finish
+  }
+
+  /** Links a blob that is in the store into the layout; finish waits for it and reports failure. */
+  add(digest: string): void {
+    if (this.links.has(digest)) return;
+    const linking = this.ready.then(() =>
+      linkOrCopy(this.store.pathOf(digest), path.join(this.dir, blobPath(digest))),
+    );
+    linking.catch(() => {}); // awaited by finish
+    this.links.set(digest, linking);
+  }
+
+  /** Waits for links still in flight, without writing an index: what a failed pull leaves. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([this.ready, ...this.links.values()]);
+  }
+
+  /** Links whatever the images use that is not linked yet, then writes the metadata, index last. */
+  async finish(images: readonly PulledImage[]): Promise<void> {
+    for (const digest of layoutDigests(images)) this.add(digest);
+    await this.ready;
+    await Promise.all(this.links.values());
+    // Small files, written with synchronous calls; the index last.
+    const [layoutFile, index, dockerFile] = metadataFiles(images);
+    for (const [name, bytes] of [layoutFile, dockerFile, index]) {
+      const temp = path.join(this.dir, `.${name}.part`);
+      writeFileSync(temp, bytes);
+      renameSync(temp, path.join(this.dir, name));
+    }
+  }
+}
+
+/** The whole layout at once, for blobs already in the store. */
 export async function writeOciLayout(
   dir: string,
   images: readonly PulledImage[],
   store: BlobStore,
 ): Promise<void> {
-  await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
-  await Promise.all(
-    layoutDigests(images).map((digest) =>
-      linkOrCopy(store.pathOf(digest), path.join(dir, blobPath(digest))),
-    ),
-  );
-  for (const [name, bytes] of metadataFiles(images)) {
-    const temp = path.join(dir, `.${name}.part`);
-    await writeFile(temp, bytes);
-    await rename(temp, path.join(dir, name));
-  }
+  await new OciLayoutWriter(dir, store).finish(images);
 }
 
 const BLOCK = 512;

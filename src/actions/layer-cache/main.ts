@@ -4,7 +4,7 @@ import * as runner from '../../lib/runner.ts';
 import type { ActionsBlobCache } from './actions-cache.ts';
 import type { Credentials } from './auth.ts';
 import { getInputs } from './inputs.ts';
-import { writeOciLayout } from './layout.ts';
+import { OciLayoutWriter } from './layout.ts';
 import { OUTPUT, STATE } from './names.ts';
 import { digestsInUse, pullImages, totals } from './pull.ts';
 import { RegistryClient } from './registry-client.ts';
@@ -33,29 +33,6 @@ export async function main(): Promise<void> {
   }
   runner.saveState(STATE.isPost, 'true');
   const inputs = getInputs();
-  const store = await BlobStore.open(inputs.cacheDir);
-
-  let actionsCache: ActionsBlobCache | undefined;
-  let actionsCacheState: 'on' | 'off' | 'unavailable' = 'off';
-  if (inputs.actionsCache) {
-    // The cache library and the AWS SDK take longer to load than a warm run takes: load them
-    // only when used.
-    const { ActionsBlobCache } = await import('./actions-cache.ts');
-    if (ActionsBlobCache.available()) {
-      actionsCache = new ActionsBlobCache({
-        stagingRoot: stagingRoot(),
-        log: runner.debug,
-        warn: runner.warning,
-      });
-      actionsCacheState = 'on';
-    } else {
-      actionsCacheState = 'unavailable';
-      runner.info(
-        'actions-cache: the Actions cache service is not available to this job; using the local store only',
-      );
-    }
-  }
-
   let ecrProvider: Promise<(host: string) => Promise<Credentials | undefined>> | undefined;
   const ecr = async (host: string) => {
     ecrProvider ??= import('./ecr.ts').then((m) =>
@@ -83,7 +60,33 @@ export async function main(): Promise<void> {
     return existing;
   };
 
+  // Blobs are linked into the layout as they land, so only the metadata is left at the end.
+  let layout: OciLayoutWriter | undefined;
   try {
+    const store = await BlobStore.open(inputs.cacheDir);
+    let actionsCache: ActionsBlobCache | undefined;
+    let actionsCacheState: 'on' | 'off' | 'unavailable' = 'off';
+    if (inputs.actionsCache) {
+      // The cache library and the AWS SDK take longer to load than a warm run takes: load them
+      // only when used.
+      const { ActionsBlobCache } = await import('./actions-cache.ts');
+      if (ActionsBlobCache.available()) {
+        actionsCache = new ActionsBlobCache({
+          stagingRoot: stagingRoot(),
+          log: runner.debug,
+          warn: runner.warning,
+        });
+        actionsCacheState = 'on';
+      } else {
+        actionsCacheState = 'unavailable';
+        runner.info(
+          'actions-cache: the Actions cache service is not available to this job; using the local store only',
+        );
+      }
+    }
+
+    const writer = inputs.output === 'oci' ? new OciLayoutWriter(inputs.ociDir, store) : undefined;
+    layout = writer;
     const images = await pullImages(inputs.images, {
       store,
       client,
@@ -92,14 +95,15 @@ export async function main(): Promise<void> {
       log: runner.info,
       warn: runner.warning,
       ...(actionsCache ? { actionsCache } : {}),
+      ...(writer ? { onStored: (digest: string) => writer.add(digest) } : {}),
     });
     for (const image of images) runner.info(imageLine(image));
 
     // Eviction touches only blobs these images do not use, so it runs beside the output.
     const evicting = store.evict(inputs.maxSize, digestsInUse(images));
     evicting.catch(() => {}); // awaited below; an output failure must not leave it unhandled
-    if (inputs.output === 'oci') {
-      await writeOciLayout(inputs.ociDir, images, store);
+    if (writer) {
+      await writer.finish(images);
       runner.info(`OCI layout written to ${inputs.ociDir}`);
     } else if (inputs.output === 'docker') {
       // Spawning docker needs child_process, which the other outputs need not load.
@@ -155,6 +159,7 @@ export async function main(): Promise<void> {
     );
   } finally {
     for (const c of clients.values()) c.close();
+    await layout?.settle();
   }
 }
 

@@ -56,6 +56,8 @@ export interface PullDeps {
   log?: (message: string) => void;
   warn?: (message: string) => void;
   now?: () => number;
+  /** Called once for each blob as soon as it is in the store, verified, while others download. */
+  onStored?: (digest: string) => void;
 }
 
 /** Why one blob could not be had from any source. */
@@ -103,6 +105,9 @@ export async function pullImages(
     if (!pending) {
       pending = limit(() => obtainBlob(client, repo, blob, deps));
       blobs.set(blob.digest, pending);
+      const { onStored } = deps;
+      // A blob that could not be had is reported by the image that waits for it.
+      if (onStored) pending.then((outcome) => onStored(outcome.digest)).catch(() => {});
     }
     return pending;
   };
@@ -113,9 +118,11 @@ export async function pullImages(
     // Store writes that run while the blobs download. Each is observed when it is made, and all
     // are settled before this image is done, whether it succeeds or fails.
     const writes: Array<Promise<void>> = [];
-    const later = (write: Promise<void>) => {
-      write.catch(() => {});
-      writes.push(write);
+    const later = (write: () => Promise<void>) => {
+      // Started once the blob requests are on their way (even a first Date costs a millisecond).
+      const writing = new Promise<void>((resolve) => setImmediate(resolve)).then(write);
+      writing.catch(() => {});
+      writes.push(writing);
     };
     try {
       const resolved = await step(text, 'resolving the manifest', () =>
@@ -180,7 +187,7 @@ async function resolveImage(
   client: RegistryClient,
   ref: ImageRef,
   deps: PullDeps,
-  later: (write: Promise<void>) => void,
+  later: (write: () => Promise<void>) => void,
 ): Promise<Resolved> {
   const { store } = deps;
   const repo = ref.repository;
@@ -206,14 +213,15 @@ async function resolveImage(
     } else {
       const fetched = await client.getManifest(repo, tag);
       // Stored while the blobs download; the image is done only when it is.
-      later(store.putBytes(fetched.digest, fetched.bytes));
+      later(() => store.putBytes(fetched.digest, fetched.bytes));
       top = fetched;
     }
     if (record && record.digest !== top.digest) previousDigest = record.digest;
-    later(
+    const digest = top.digest;
+    later(() =>
       store.writeRef(key, {
         image: formatImageRef(ref),
-        digest: top.digest,
+        digest,
         updatedAt: new Date(store.now()).toISOString(),
       }),
     );
@@ -300,6 +308,9 @@ async function obtainBlob(
   const { store, actionsCache } = deps;
   const { digest, size } = blob;
   const tried: string[] = [];
+  // A stored blob is verified on the next turn of the event loop, after the requests for the
+  // blobs the store lacks have gone out: the download is what the pull waits for.
+  if (store.has(digest)) await new Promise<void>((resolve) => setImmediate(resolve));
   const check = await store.check(digest, size);
   if (check === 'ok') return { digest, size, source: 'store' };
   if (check === 'corrupt') {

@@ -1,6 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { copyFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256Digest } from './manifest.ts';
 
@@ -61,6 +71,11 @@ function isMissing(err: unknown): boolean {
  * hashed within REVERIFY_MS) is trusted without reading 200 MB again; any write to the file
  * changes its mtime and makes the next check hash it, and a blob that stopped matching its
  * digest is deleted on sight.
+ *
+ * Blob contents, and small files nothing waits for (stored manifests, refs), are written through
+ * the thread pool. What a pull waits on (stats, seals, renames, deletes, reading a ref or a
+ * manifest) is a synchronous call: each takes microseconds on a local disk, less than a round
+ * trip through the thread pool, which the blob writes keep busy.
  */
 export class BlobStore {
   readonly root: string;
@@ -73,18 +88,20 @@ export class BlobStore {
 
   static async open(root: string, now: () => number = Date.now): Promise<BlobStore> {
     const store = new BlobStore(path.resolve(root), now);
-    await mkdir(store.root, { recursive: true });
-    await Promise.all(
-      ['sha256', 'verified', 'tmp', 'refs'].map((dir) =>
-        mkdir(path.join(store.root, dir), { recursive: true }),
-      ),
-    );
-    await store.removeStaleTemp();
+    for (const dir of ['sha256', 'verified', 'tmp', 'refs']) {
+      mkdirSync(path.join(store.root, dir), { recursive: true });
+    }
+    store.removeStaleTemp();
     return store;
   }
 
   pathOf(digest: string): string {
     return path.join(this.root, 'sha256', digest.slice('sha256:'.length));
+  }
+
+  /** Whether a file for the blob is there, unverified. */
+  has(digest: string): boolean {
+    return existsSync(this.pathOf(digest));
   }
 
   /** A fresh temp path on the store's filesystem, so committing it is an atomic rename. */
@@ -97,17 +114,17 @@ export class BlobStore {
     return path.join(this.root, 'verified', digest.slice('sha256:'.length));
   }
 
-  private async readSeal(digest: string): Promise<Seal | undefined> {
+  private readSeal(digest: string): Seal | undefined {
     try {
-      return JSON.parse(await readFile(this.sealPath(digest), 'utf8')) as Seal;
+      return JSON.parse(readFileSync(this.sealPath(digest), 'utf8')) as Seal;
     } catch {
       return undefined;
     }
   }
 
   /** Records that the blob's file, as it is now, hashed to its digest. */
-  private async seal(digest: string, verifiedAt = this.now()): Promise<void> {
-    const info = await stat(this.pathOf(digest));
+  private seal(digest: string, verifiedAt = this.now()): void {
+    const info = statSync(this.pathOf(digest));
     const seal: Seal = {
       size: info.size,
       mtimeMs: info.mtimeMs,
@@ -115,7 +132,7 @@ export class BlobStore {
       verifiedAt,
       usedAt: this.now(),
     };
-    await writeFile(this.sealPath(digest), JSON.stringify(seal));
+    writeFileSync(this.sealPath(digest), JSON.stringify(seal));
   }
 
   /**
@@ -124,15 +141,15 @@ export class BlobStore {
    */
   async check(digest: string, size: number): Promise<BlobCheck> {
     const file = this.pathOf(digest);
-    let info: Awaited<ReturnType<typeof stat>>;
+    let info: ReturnType<typeof statSync>;
     try {
-      info = await stat(file);
+      info = statSync(file);
     } catch (err) {
       if (isMissing(err)) return 'missing';
       throw err;
     }
     if (info.size === size) {
-      const seal = await this.readSeal(digest);
+      const seal = this.readSeal(digest);
       if (
         seal &&
         seal.size === size &&
@@ -140,52 +157,53 @@ export class BlobStore {
         seal.mtimeMs === info.mtimeMs &&
         this.now() - seal.verifiedAt < REVERIFY_MS
       ) {
-        await this.seal(digest, seal.verifiedAt);
+        this.seal(digest, seal.verifiedAt);
         return 'ok';
       }
       const actual = await hashFile(file);
       if (actual.digest === digest && actual.size === size) {
-        await this.seal(digest);
+        this.seal(digest);
         return 'ok';
       }
     }
-    await this.remove(digest);
+    this.remove(digest);
     return 'corrupt';
   }
 
-  private async remove(digest: string): Promise<void> {
-    await rm(this.pathOf(digest), { force: true });
-    await rm(this.sealPath(digest), { force: true });
+  private remove(digest: string): void {
+    rmSync(this.pathOf(digest), { force: true });
+    rmSync(this.sealPath(digest), { force: true });
   }
 
   /** A small stored blob (a manifest), verified; undefined when absent or not matching. */
   async readVerified(digest: string): Promise<Buffer | undefined> {
     let bytes: Buffer;
     try {
-      bytes = await readFile(this.pathOf(digest));
+      bytes = readFileSync(this.pathOf(digest));
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw err;
     }
     if (sha256Digest(bytes) !== digest) {
-      await this.remove(digest);
+      this.remove(digest);
       return undefined;
     }
-    await this.seal(digest);
+    this.seal(digest);
     return bytes;
   }
 
   /** Stores bytes already verified against `digest` by the caller. */
   async putBytes(digest: string, bytes: Buffer): Promise<void> {
     const temp = this.tempPath(digest);
+    // Through the thread pool: nothing waits on this write but the end of the pull.
     await writeFile(temp, bytes);
     await this.commit(temp, digest);
   }
 
   /** Moves a temp file whose content the caller verified into place. */
   async commit(temp: string, digest: string): Promise<void> {
-    await rename(temp, this.pathOf(digest));
-    await this.seal(digest);
+    renameSync(temp, this.pathOf(digest));
+    this.seal(digest);
   }
 
   /**
@@ -197,7 +215,7 @@ export class BlobStore {
     if (actual.digest !== digest || actual.size !== size) return false;
     const temp = this.tempPath(digest);
     try {
-      await rename(file, temp);
+      renameSync(file, temp);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
       await copyFile(file, temp);
@@ -214,7 +232,8 @@ export class BlobStore {
 
   async readRef(key: string): Promise<RefRecord | undefined> {
     try {
-      const record = JSON.parse(await readFile(this.refPath(key), 'utf8')) as RefRecord;
+      const at = this.refPath(key);
+      const record = JSON.parse(readFileSync(at, 'utf8')) as RefRecord;
       return typeof record.digest === 'string' ? record : undefined;
     } catch {
       return undefined;
@@ -223,8 +242,9 @@ export class BlobStore {
 
   async writeRef(key: string, record: RefRecord): Promise<void> {
     const temp = path.join(this.root, 'tmp', `ref.${randomBytes(6).toString('hex')}.part`);
+    // Through the thread pool: nothing waits on this write but the end of the pull.
     await writeFile(temp, `${JSON.stringify(record)}\n`);
-    await rename(temp, this.refPath(key));
+    renameSync(temp, this.refPath(key));
   }
 
   private refPath(key: string): string {
@@ -237,31 +257,30 @@ export class BlobStore {
    */
   async evict(maxBytes: number, keep: ReadonlySet<string>): Promise<EvictionResult> {
     const dir = path.join(this.root, 'sha256');
-    const found = await Promise.all(
-      (await readdir(dir)).map(async (name) => {
-        const digest = `sha256:${name}`;
-        try {
-          const [info, seal] = await Promise.all([
-            stat(path.join(dir, name)),
-            this.readSeal(digest),
-          ]);
-          return [{ digest, size: info.size, usedAt: seal?.usedAt ?? info.mtimeMs }];
-        } catch (err) {
-          if (!isMissing(err)) throw err;
-          return [];
-        }
-      }),
-    );
-    const blobs = found.flat();
+    const blobs = readdirSync(dir).flatMap((name) => {
+      try {
+        const info = statSync(path.join(dir, name));
+        return [{ digest: `sha256:${name}`, size: info.size, usedAt: info.mtimeMs }];
+      } catch (err) {
+        if (!isMissing(err)) throw err;
+        return [];
+      }
+    });
     let totalBytes = blobs.reduce((sum, b) => sum + b.size, 0);
     const keptBytes = blobs.filter((b) => keep.has(b.digest)).reduce((sum, b) => sum + b.size, 0);
     let removed = 0;
     let freedBytes = 0;
+    if (totalBytes <= maxBytes) return { removed, freedBytes, totalBytes, keptBytes };
+    // Over budget: when each blob was last used is in its seal.
+    for (const blob of blobs) {
+      const seal = this.readSeal(blob.digest);
+      if (seal) blob.usedAt = seal.usedAt;
+    }
     blobs.sort((a, b) => a.usedAt - b.usedAt);
     for (const blob of blobs) {
       if (totalBytes <= maxBytes) break;
       if (keep.has(blob.digest)) continue;
-      await this.remove(blob.digest);
+      this.remove(blob.digest);
       totalBytes -= blob.size;
       freedBytes += blob.size;
       removed++;
@@ -269,13 +288,12 @@ export class BlobStore {
     return { removed, freedBytes, totalBytes, keptBytes };
   }
 
-  private async removeStaleTemp(): Promise<void> {
+  private removeStaleTemp(): void {
     const dir = path.join(this.root, 'tmp');
-    for (const name of await readdir(dir)) {
+    for (const name of readdirSync(dir)) {
       const file = path.join(dir, name);
       try {
-        if (this.now() - (await stat(file)).mtimeMs > STALE_TEMP_MS)
-          await rm(file, { force: true });
+        if (this.now() - statSync(file).mtimeMs > STALE_TEMP_MS) rmSync(file, { force: true });
       } catch (err) {
         if (!isMissing(err)) throw err;
       }
