@@ -180,8 +180,18 @@ export function refKey(ref: ImageRef): string {
 }
 
 /**
+ * Docker Hub counts each manifest GET against its pull rate limit, and no HEAD: there a tag seen
+ * before is checked with a HEAD, and fetched only when it moved. Elsewhere one GET costs the same
+ * round trip as the HEAD and saves the second one a moved tag would need.
+ */
+function checkedWithHead(ref: ImageRef): boolean {
+  return ref.registry === 'docker.io';
+}
+
+/**
  * The manifest a reference names. A digest reference whose manifest is stored needs no request;
- * a tag seen before needs one HEAD; anything else one GET (plus one for a platform's manifest).
+ * a tag one GET (on Docker Hub, one HEAD when the tag has not moved); an index one more GET for
+ * its platform's manifest unless that is stored.
  */
 async function resolveImage(
   client: RegistryClient,
@@ -200,7 +210,7 @@ async function resolveImage(
     const key = refKey(ref);
     const record = await store.readRef(key);
     let current: string | undefined;
-    if (record) {
+    if (record && checkedWithHead(ref)) {
       // The stored manifest is checked while the HEAD is on its way.
       const [stored, head] = await Promise.all([
         store.readVerified(record.digest),

@@ -85,7 +85,7 @@ describe('layer-cache against a real registry', () => {
     expect(result.summary).toContain('0 / 0 / 3');
   });
 
-  it('an unchanged image is served from the store after a single HEAD, with no blob request', async () => {
+  it('an unchanged image is served from the store after a single manifest GET, with no blob request', async () => {
     await publish(registry, 'warm', 'v1', { layers: layers(['w1', 'w2', 'w3', 'w4']) });
     const store = tempDir('store');
     const ref = `${registry.host}/warm:v1`;
@@ -97,7 +97,7 @@ describe('layer-cache against a real registry', () => {
     expect(result.exitCode).toBe(0);
     expect(blobRequests(registry)).toEqual([]);
     expect(registry.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'HEAD /v2/warm/manifests/v1',
+      'GET /v2/warm/manifests/v1',
     ]);
     expect(result.outputs).toMatchObject({
       'cache-hit': 'full',

@@ -69,7 +69,7 @@ describe('pulling into the store', () => {
     });
   });
 
-  it('an unchanged image costs one HEAD and no blob request', async () => {
+  it('an unchanged image costs one manifest GET and no blob request', async () => {
     registry.push('app', 'v1', makeImage([1000, 2000]));
     await pull([`${registry.host}/app:v1`]);
     registry.requests.length = 0;
@@ -77,13 +77,50 @@ describe('pulling into the store', () => {
     const [pulled] = await pull([`${registry.host}/app:v1`]);
 
     expect(registry.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'HEAD /v2/app/manifests/v1',
+      'GET /v2/app/manifests/v1',
     ]);
     expect(totals([pulled!])).toMatchObject({
       cacheHit: 'full',
       bytesFromRegistry: 0,
       layersFromCache: 2,
     });
+  });
+
+  it('a moved tag costs one manifest GET before its new blobs, not a HEAD and then a GET', async () => {
+    registry.push('app', 'v1', makeImage([1000, 2000], 'old'));
+    await pull([`${registry.host}/app:v1`]);
+    const moved = makeImage([1000, 2000], 'new');
+    registry.push('app', 'v1', moved);
+    registry.requests.length = 0;
+
+    const [pulled] = await pull([`${registry.host}/app:v1`]);
+
+    expect(pulled!.digest).toBe(moved.digest);
+    expect(registry.requests.filter((r) => r.path.includes('/manifests/'))).toMatchObject([
+      { method: 'GET', path: '/v2/app/manifests/v1' },
+    ]);
+  });
+
+  it('on Docker Hub a tag seen before is checked with a HEAD, which its pull limit does not count', async () => {
+    registry.push('library/app', 'v1', makeImage([1000, 2000]));
+    await pull(['app:v1']);
+    registry.requests.length = 0;
+
+    const [unchanged] = await pull(['app:v1']);
+    expect(registry.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'HEAD /v2/library/app/manifests/v1',
+    ]);
+    expect(unchanged!.blobs.every((b) => b.source === 'store')).toBe(true);
+
+    const moved = makeImage([1000, 2000], 'moved');
+    registry.push('library/app', 'v1', moved);
+    registry.requests.length = 0;
+    const [pulled] = await pull(['app:v1']);
+    expect(pulled!.digest).toBe(moved.digest);
+    expect(registry.requests.filter((r) => r.path.includes('/manifests/'))).toMatchObject([
+      { method: 'HEAD', path: '/v2/library/app/manifests/v1' },
+      { method: 'GET', path: `/v2/library/app/manifests/${moved.digest}` },
+    ]);
   });
 
   it('after one layer changed, only that layer (and the new config) is fetched', async () => {
