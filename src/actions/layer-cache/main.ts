@@ -60,6 +60,9 @@ export async function main(): Promise<void> {
     return existing;
   };
 
+  // A reference by tag always asks the registry: connect while the store opens.
+  for (const { ref } of inputs.images) if (!ref.digest) client(ref.registry).preconnect();
+
   // Blobs are linked into the layout as they land, so only the metadata is left at the end.
   let layout: OciLayoutWriter | undefined;
   try {

@@ -94,6 +94,11 @@ export class RegistryClient {
     });
   }
 
+  /** Opens a connection to the registry ahead of the first request (see Http1Client.preconnect). */
+  preconnect(): void {
+    this.http.preconnect(this.base);
+  }
+
   close(): void {
     this.http.close();
   }

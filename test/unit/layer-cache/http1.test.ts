@@ -226,6 +226,56 @@ describe('broken servers and connections', () => {
   });
 });
 
+describe('connecting ahead', () => {
+  const until = async (done: () => boolean) => {
+    for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  it('sends the first request on the connection opened ahead of it', async () => {
+    const server = await raw((socket) =>
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'),
+    );
+    const http = client();
+
+    http.preconnect(new URL(`${server.url}/`));
+    await until(() => server.connections === 1);
+    expect(server.requests).toEqual([]);
+    const res = await http.request(new URL(`${server.url}/v2/`), GET);
+
+    expect((await res.body(10)).toString()).toBe('ok');
+    expect(server.connections).toBe(1);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('asks again on a new connection when the one opened ahead closes unanswered', async () => {
+    const server = await raw((socket, _request, index) => {
+      // The connection opened ahead is one the server drops as the first request arrives.
+      if (index === 0) socket.destroy();
+      else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+    const http = client();
+
+    http.preconnect(new URL(`${server.url}/`));
+    await until(() => server.connections === 1);
+    const res = await http.request(new URL(`${server.url}/`), GET);
+
+    expect((await res.body(10)).toString()).toBe('ok');
+    expect(server.connections).toBe(2);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('reports why a registry cannot be reached, whatever happened to the connection opened ahead', async () => {
+    const server = await raw(() => {});
+    const url = new URL(`${server.url}/`);
+    await new Promise((resolve) => (servers.pop() as net.Server).close(resolve));
+    const http = client();
+
+    http.preconnect(url);
+
+    await expect(http.request(url, GET)).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
 describe('streaming', () => {
   it('stops reading while the reader asks to, and loses nothing', async () => {
     const body = Buffer.alloc(5 * 1024 * 1024);
