@@ -163,6 +163,8 @@ interface Case {
   name: string;
   action: Measure;
   skopeo: Measure;
+  /** Every run, so the spread behind a median is in view. */
+  runs: { action: Measure[]; skopeo: Measure[] };
   skopeoReuse?: Measure;
   goal: number;
   note?: string;
@@ -226,11 +228,18 @@ async function main(): Promise<void> {
       results.push([
         label,
         [
-          { name: 'cold', action: median(cold.action), skopeo: median(cold.skopeo), goal: 1 },
+          {
+            name: 'cold',
+            action: median(cold.action),
+            skopeo: median(cold.skopeo),
+            runs: cold,
+            goal: 1,
+          },
           {
             name: 'warm unchanged',
             action: warmAction,
             skopeo: median(warm.skopeo),
+            runs: warm,
             skopeoReuse: median(warm.reuse),
             goal: 0.2,
             note: `blob bytes in all warm runs: ${mb(warm.action.reduce((n, m) => n + m.bytes, 0))} (goal 0)`,
@@ -239,6 +248,7 @@ async function main(): Promise<void> {
             name: 'one layer changed',
             action: median(changed.action),
             skopeo: median(changed.skopeo),
+            runs: changed,
             skopeoReuse: median(changed.reuse),
             goal: changedShare + 0.1,
           },
@@ -284,6 +294,15 @@ async function main(): Promise<void> {
     for (const r of rows) console.log(line(r));
     for (const [label, cases] of results) {
       for (const c of cases) if (c.note) console.log(`${label}: ${c.note}`);
+    }
+    console.log('every run, in order (s):');
+    const times = (runs: Measure[]) => runs.map((m) => (m.ms / 1000).toFixed(2)).join(' ');
+    for (const [label, cases] of results) {
+      for (const c of cases) {
+        console.log(
+          `  ${label} ${c.name}: layer-cache ${times(c.runs.action)}; skopeo ${times(c.runs.skopeo)}`,
+        );
+      }
     }
     console.log(
       'skopeo: `skopeo copy docker://… oci:<new dir>` each run, as a fresh CI runner would; the last ' +
