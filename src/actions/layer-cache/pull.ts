@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ActionError, AggregateActionError, describeError } from '../../lib/errors.ts';
 import { formatImageRef, type ImageRef } from '../../lib/image-ref.ts';
 import type { ActionsBlobCache } from './actions-cache.ts';
@@ -120,7 +121,7 @@ export async function pullImages(
     const writes: Array<Promise<void>> = [];
     const later = (write: () => Promise<void>) => {
       // Started once the blob requests are on their way (even a first Date costs a millisecond).
-      const writing = new Promise<void>((resolve) => setImmediate(resolve)).then(write);
+      const writing = nextTurn().then(write);
       writing.catch(() => {});
       writes.push(writing);
     };
@@ -320,7 +321,7 @@ async function obtainBlob(
   const tried: string[] = [];
   // A stored blob is verified on the next turn of the event loop, after the requests for the
   // blobs the store lacks have gone out: the download is what the pull waits for.
-  if (store.has(digest)) await new Promise<void>((resolve) => setImmediate(resolve));
+  if (store.has(digest)) await nextTurn();
   const check = await store.check(digest, size);
   if (check === 'ok') return { digest, size, source: 'store' };
   if (check === 'corrupt') {

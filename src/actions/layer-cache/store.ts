@@ -232,8 +232,7 @@ export class BlobStore {
 
   async readRef(key: string): Promise<RefRecord | undefined> {
     try {
-      const at = this.refPath(key);
-      const record = JSON.parse(readFileSync(at, 'utf8')) as RefRecord;
+      const record = JSON.parse(readFileSync(this.refPath(key), 'utf8')) as RefRecord;
       return typeof record.digest === 'string' ? record : undefined;
     } catch {
       return undefined;
