@@ -27,6 +27,23 @@ export class AggregateActionError extends ActionError {
   }
 }
 
+/** The `name` of a thrown value (an SDK error's exception name), or undefined. */
+export function errorName(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const name = (err as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The message of a thrown value, whatever it is. */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  if (typeof err === 'object' && err !== null) {
+    const message = (err as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+  }
+  return String(err);
+}
+
 interface AwsLikeError {
   name: string;
   message: string;
