@@ -6,9 +6,18 @@ export interface AwsOptions {
   region?: string;
   /** Total attempts per call, retries included. */
   maxAttempts?: number;
+  /**
+   * Longest time one attempt may go without an answer (socket idle), in ms. A call that hangs
+   * fails this attempt and is retried, so no wait is held past its deadline by a silent server.
+   */
+  requestTimeoutMs?: number;
+  /** Longest time to open a connection, in ms. */
+  connectTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 8;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 export function resolveRegion(input: string | undefined, env = process.env): string {
   const region = input || env.AWS_REGION || env.AWS_DEFAULT_REGION;
@@ -22,7 +31,8 @@ export function resolveRegion(input: string | undefined, env = process.env): str
 
 /**
  * The configuration every AWS client in the suite is built with: adaptive retries (client-side
- * rate limiting on throttling), a user agent naming the suite, and the region. Endpoints are
+ * rate limiting on throttling), a user agent naming the suite, the region, and timeouts on
+ * connecting and on every request. Endpoints are
  * left to the SDK, which honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
  */
 export function awsClientConfig(options: AwsOptions = {}) {
@@ -31,6 +41,12 @@ export function awsClientConfig(options: AwsOptions = {}) {
     retryMode: 'adaptive' as const,
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     customUserAgent: [[USER_AGENT_NAME, VERSION]] as [string, string][],
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      connectionTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      // Without this the handler only logs a warning and keeps waiting for the answer.
+      throwOnRequestTimeout: true,
+    },
   };
 }
 

@@ -77,3 +77,30 @@ describe('AWS clients are built one way', () => {
     );
   });
 });
+
+describe('every AWS request has a deadline', () => {
+  afterEach(() => vi.unstubAllEnvs());
+  test('a server that never answers fails the call after the request timeout, not never', async () => {
+    const server = createServer(() => {
+      // Accept the request and say nothing, as a hung endpoint does.
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    vi.stubEnv('AWS_ENDPOINT_URL_ECS', `http://127.0.0.1:${port}`);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    try {
+      const client = createAwsClient(ECSClient, {
+        region: 'us-east-1',
+        maxAttempts: 1,
+        requestTimeoutMs: 300,
+      });
+      const started = Date.now();
+      await expect(client.send(new ListClustersCommand({}))).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
