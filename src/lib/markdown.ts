@@ -9,3 +9,10 @@ export function escapeCell(text: string): string {
 export function code(text: string): string {
   return `\`${text.replace(/`/g, "'")}\``;
 }
+
+/**
+ * GitHub refuses an issue or comment body longer than this many characters. A JavaScript string's
+ * `length` (UTF-16 units) never counts fewer characters than GitHub does, so comparing `length`
+ * with it is safe.
+ */
+export const BODY_LIMIT = 65_536;

@@ -1,13 +1,22 @@
-import type { Octokit, RepoRef } from '../../lib/github.ts';
+import {
+  createIssue,
+  type FoundIssue,
+  findIssues,
+  hiddenMarker,
+  type IssueWrite,
+  type Octokit,
+  type RepoRef,
+  updateIssue,
+} from '../../lib/github.ts';
+import { BODY_LIMIT } from '../../lib/markdown.ts';
 
 /** Tracking issues carry this label, so they are listed without the search API (which lags). */
 export const ISSUE_LABEL = 'deploy-budget';
 
-/** GitHub refuses issue bodies longer than this. */
-const BODY_LIMIT = 65_536;
+const MARKER_KIND = 'deploy-budget';
 
 export function issueMarker(environment: string): string {
-  return `<!-- deploy-budget:environment=${environment} -->`;
+  return hiddenMarker(MARKER_KIND, environment);
 }
 
 export function issueTitle(environment: string): string {
@@ -21,7 +30,7 @@ export interface TrackingIssue {
 }
 
 export interface IssueOutcome {
-  action: 'opened' | 'updated' | 'reopened' | 'closed' | 'none';
+  action: 'opened' | 'updated' | 'reopened' | 'closed' | 'unchanged' | 'none';
   issue?: TrackingIssue;
 }
 
@@ -33,29 +42,22 @@ export async function findTrackingIssue(
   octokit: Octokit,
   repo: RepoRef,
   environment: string,
-): Promise<TrackingIssue | undefined> {
-  const marker = issueMarker(environment);
-  let closed: TrackingIssue | undefined;
-  for await (const page of octokit.paginate.iterator(octokit.rest.issues.listForRepo, {
-    ...repo,
-    labels: ISSUE_LABEL,
+): Promise<FoundIssue | undefined> {
+  const found = await findIssues(octokit, repo, {
+    labels: [ISSUE_LABEL],
     state: 'all',
-    sort: 'updated',
-    direction: 'desc',
-    per_page: 100,
-  })) {
-    for (const issue of page.data) {
-      if (issue.pull_request || !issue.body?.includes(marker)) continue;
-      const found: TrackingIssue = {
-        number: issue.number,
-        state: issue.state === 'open' ? 'open' : 'closed',
-        url: issue.html_url,
-      };
-      if (found.state === 'open') return found;
-      closed ??= found;
-    }
-  }
-  return closed;
+    kind: MARKER_KIND,
+    key: environment,
+  });
+  const recent = found.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  return recent.find((i) => i.state === 'open') ?? recent[0];
+}
+
+function outcome(write: IssueWrite): IssueOutcome {
+  return {
+    action: write.action,
+    issue: { number: write.number, state: write.state, url: write.url },
+  };
 }
 
 /**
@@ -78,40 +80,30 @@ export async function syncTrackingIssue(
   const body = `${issueMarker(environment)}\n${state.body}`.slice(0, BODY_LIMIT);
   if (!state.exceeded) {
     if (existing?.state !== 'open') return { action: 'none' };
-    await octokit.rest.issues.createComment({
-      ...repo,
-      issue_number: existing.number,
-      body: state.recoveredComment,
-    });
-    await octokit.rest.issues.update({
-      ...repo,
-      issue_number: existing.number,
-      state: 'closed',
-      state_reason: 'completed',
-    });
-    return { action: 'closed', issue: { ...existing, state: 'closed' } };
+    return outcome(
+      await updateIssue(octokit, repo, existing, {
+        state: 'closed',
+        stateReason: 'completed',
+        comment: state.recoveredComment,
+      }),
+    );
   }
   if (!existing) {
-    const { data } = await octokit.rest.issues.create({
-      ...repo,
-      title: issueTitle(environment),
-      body,
-      labels: [ISSUE_LABEL],
-    });
-    return {
-      action: 'opened',
-      issue: { number: data.number, state: 'open', url: data.html_url },
-    };
+    return outcome(
+      await createIssue(octokit, repo, {
+        title: issueTitle(environment),
+        body,
+        labels: [ISSUE_LABEL],
+        marker: issueMarker(environment),
+      }),
+    );
   }
   // The title is left alone: someone may have renamed the issue while working on it.
-  await octokit.rest.issues.update({ ...repo, issue_number: existing.number, body, state: 'open' });
-  if (existing.state === 'closed') {
-    await octokit.rest.issues.createComment({
-      ...repo,
-      issue_number: existing.number,
-      body: state.exceededAgainComment,
-    });
-    return { action: 'reopened', issue: { ...existing, state: 'open' } };
-  }
-  return { action: 'updated', issue: existing };
+  return outcome(
+    await updateIssue(octokit, repo, existing, {
+      body,
+      state: 'open',
+      comment: state.exceededAgainComment,
+    }),
+  );
 }

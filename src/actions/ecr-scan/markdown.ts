@@ -3,9 +3,7 @@ import { code, escapeCell } from '../../lib/markdown.ts';
 
 export { code };
 
-/** GitHub's limit on issue and comment bodies, in characters. */
-export const BODY_LIMIT = 65_536;
-/** Where we stop adding rows, leaving room for what follows the table. */
+/** Where we stop adding rows, leaving room under GitHub's BODY_LIMIT for what follows the table. */
 export const BODY_BUDGET = 60_000;
 
 /** Text safe inside a table cell: no pipes, no line breaks, no HTML comment openers. */

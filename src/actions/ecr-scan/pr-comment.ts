@@ -1,4 +1,10 @@
-import type { Octokit, RepoRef } from '../../lib/github.ts';
+import {
+  type CommentWrite,
+  hiddenMarker,
+  type Octokit,
+  type RepoRef,
+  upsertComment,
+} from '../../lib/github.ts';
 import {
   atOrAbove,
   compareFindings,
@@ -12,7 +18,10 @@ import { findingKey, type ImageInfo, imageName } from './tickets.ts';
 
 /** One comment per image repository: the marker finds it again on every push to the PR. */
 export function prCommentMarker(image: ImageInfo): string {
-  return `<!-- ecr-scan:pr-comment repository=${image.registryId ? `${image.registryId}/` : ''}${image.repository} -->`;
+  return hiddenMarker(
+    'ecr-scan-pr-comment',
+    `${image.registryId ? `${image.registryId}/` : ''}${image.repository}`,
+  );
 }
 
 export interface PrCommentInput {
@@ -82,44 +91,15 @@ export function renderPrComment(input: PrCommentInput): string {
   return `${table.text}\n\n_${table.omitted} more not shown to keep this comment under GitHub's size limit: see the job summary and the findings file of this run._`;
 }
 
-export interface CommentOutcome {
-  action: 'created' | 'updated' | 'unchanged';
-  id: number;
-  url: string;
-  writes: number;
-}
-
-interface ListedComment {
-  id: number;
-  body?: string;
-  html_url: string;
-}
+export type CommentOutcome = CommentWrite;
 
 /** Finds our comment by its marker and edits it in place, or creates it; writes only on change. */
-export async function upsertPrComment(
+export function upsertPrComment(
   octokit: Octokit,
   repo: RepoRef,
   prNumber: number,
   marker: string,
   body: string,
 ): Promise<CommentOutcome> {
-  const comments = (await octokit.paginate(octokit.rest.issues.listComments, {
-    ...repo,
-    issue_number: prNumber,
-    per_page: 100,
-  })) as ListedComment[];
-  const mine = comments.find((c) => (c.body ?? '').includes(marker));
-  if (!mine) {
-    const { data } = await octokit.rest.issues.createComment({
-      ...repo,
-      issue_number: prNumber,
-      body,
-    });
-    return { action: 'created', id: data.id, url: data.html_url, writes: 1 };
-  }
-  if ((mine.body ?? '').replace(/\r\n/g, '\n').trimEnd() === body.trimEnd()) {
-    return { action: 'unchanged', id: mine.id, url: mine.html_url, writes: 0 };
-  }
-  await octokit.rest.issues.updateComment({ ...repo, comment_id: mine.id, body });
-  return { action: 'updated', id: mine.id, url: mine.html_url, writes: 1 };
+  return upsertComment(octokit, repo, prNumber, marker, body);
 }

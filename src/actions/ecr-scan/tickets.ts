@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { Octokit, RepoRef } from '../../lib/github.ts';
+import {
+  createIssue,
+  type FoundIssue,
+  findIssues,
+  hiddenMarker,
+  type IssueWrite,
+  type Octokit,
+  type RepoRef,
+  readMarker,
+  sameText,
+  updateIssue,
+} from '../../lib/github.ts';
 import {
   atOrAbove,
   compareFindings,
@@ -32,24 +43,16 @@ export function findingKey(repository: string, finding: Finding): string {
   return ticketKey(repository, finding.id, finding.packageName);
 }
 
-const KEY_MARKER = /<!-- ecr-scan:key=([a-f0-9]{64}) -->/;
-const REPOSITORY_MARKER = /<!-- ecr-scan:repository=(\S+) -->/;
+const TICKET_KIND = 'ecr-scan-ticket';
+const REPOSITORY_KIND = 'ecr-scan-repository';
 
 export function keyMarker(key: string): string {
-  return `<!-- ecr-scan:key=${key} -->`;
+  return hiddenMarker(TICKET_KIND, key);
 }
 
+/** Says which repository a ticket is about, so a scan closes only its own repository's tickets. */
 export function repositoryMarker(repository: string): string {
-  return `<!-- ecr-scan:repository=${repository} -->`;
-}
-
-export function readMarkers(body: string | null | undefined): {
-  key?: string;
-  repository?: string;
-} {
-  const key = KEY_MARKER.exec(body ?? '')?.[1];
-  const repository = REPOSITORY_MARKER.exec(body ?? '')?.[1];
-  return { ...(key ? { key } : {}), ...(repository ? { repository } : {}) };
+  return hiddenMarker(REPOSITORY_KIND, repository);
 }
 
 /** All findings of one vulnerability in one package (several installed versions may be affected). */
@@ -152,23 +155,23 @@ export function renderTicket(group: TicketGroup, image: ImageInfo): RenderedTick
   return { title, body: parts.join('\n') };
 }
 
-/** An issue that carries our markers, as listed from GitHub. */
-export interface ExistingTicket {
-  number: number;
-  state: 'open' | 'closed';
-  stateReason?: string | null;
-  title: string;
-  body: string;
-  url: string;
-  key: string;
+/** An issue that carries our key marker, as listed from GitHub. */
+export interface ExistingTicket extends FoundIssue {
   repository?: string;
 }
 
 export type TicketAction =
   | { kind: 'create'; key: string; title: string; body: string }
-  | { kind: 'update'; key: string; number: number; title: string; body: string }
-  | { kind: 'reopen'; key: string; number: number; title: string; body: string; comment: string }
-  | { kind: 'close'; key: string; number: number; title: string; comment: string };
+  | { kind: 'update'; key: string; ticket: ExistingTicket; title: string; body: string }
+  | {
+      kind: 'reopen';
+      key: string;
+      ticket: ExistingTicket;
+      title: string;
+      body: string;
+      comment: string;
+    }
+  | { kind: 'close'; key: string; ticket: ExistingTicket; comment: string };
 
 export interface TicketPlan {
   actions: TicketAction[];
@@ -189,11 +192,6 @@ export interface PlanInput {
   existing: readonly ExistingTicket[];
   maxNew: number;
   closeFixed: boolean;
-}
-
-function sameText(a: string, b: string): boolean {
-  const norm = (s: string) => s.replace(/\r\n/g, '\n').trimEnd();
-  return norm(a) === norm(b);
 }
 
 /**
@@ -231,7 +229,7 @@ export function planTickets(input: PlanInput): TicketPlan {
       plan.actions.push({
         kind: 'reopen',
         key: group.key,
-        number: existing.number,
+        ticket: existing,
         ...rendered,
         comment: `${group.id} in \`${group.packageName}\` is reported again by the ECR scan of ${code(where)}: reopening.`,
       });
@@ -240,7 +238,7 @@ export function planTickets(input: PlanInput): TicketPlan {
     if (sameText(existing.title, rendered.title) && sameText(existing.body, rendered.body)) {
       plan.unchanged += 1;
     } else {
-      plan.actions.push({ kind: 'update', key: group.key, number: existing.number, ...rendered });
+      plan.actions.push({ kind: 'update', key: group.key, ticket: existing, ...rendered });
     }
   }
   if (input.closeFixed) {
@@ -252,23 +250,12 @@ export function planTickets(input: PlanInput): TicketPlan {
       plan.actions.push({
         kind: 'close',
         key: ticket.key,
-        number: ticket.number,
-        title: ticket.title,
+        ticket,
         comment: `The ECR scan of ${code(where)} no longer reports this finding: closing. It will be reopened if it comes back.`,
       });
     }
   }
   return plan;
-}
-
-interface ListedIssue {
-  number: number;
-  state: string;
-  state_reason?: string | null;
-  title: string;
-  body?: string | null;
-  html_url: string;
-  pull_request?: unknown;
 }
 
 /** Every issue (open and closed) carrying all the ticket labels and our key marker. */
@@ -277,31 +264,11 @@ export async function listTickets(
   repo: RepoRef,
   labels: readonly string[],
 ): Promise<ExistingTicket[]> {
-  // Listing by label, not search: the search index lags minutes behind, which would open
-  // duplicates when two runs follow each other.
-  const issues = (await octokit.paginate(octokit.rest.issues.listForRepo, {
-    ...repo,
-    labels: labels.join(','),
-    state: 'all',
-    per_page: 100,
-  })) as ListedIssue[];
-  const tickets: ExistingTicket[] = [];
-  for (const issue of issues) {
-    if (issue.pull_request) continue;
-    const markers = readMarkers(issue.body);
-    if (!markers.key) continue;
-    tickets.push({
-      number: issue.number,
-      state: issue.state === 'closed' ? 'closed' : 'open',
-      stateReason: issue.state_reason ?? null,
-      title: issue.title,
-      body: issue.body ?? '',
-      url: issue.html_url,
-      key: markers.key,
-      ...(markers.repository ? { repository: markers.repository } : {}),
-    });
-  }
-  return tickets;
+  const issues = await findIssues(octokit, repo, { labels, state: 'all', kind: TICKET_KIND });
+  return issues.map((issue) => {
+    const repository = readMarker(issue.body, REPOSITORY_KIND);
+    return repository ? { ...issue, repository } : issue;
+  });
 }
 
 export interface TouchedTicket {
@@ -322,6 +289,33 @@ export interface TicketOutcome {
   writes: number;
 }
 
+function write(octokit: Octokit, repo: RepoRef, action: TicketAction, labels: readonly string[]) {
+  switch (action.kind) {
+    case 'create':
+      return createIssue(octokit, repo, {
+        title: action.title,
+        body: action.body,
+        labels,
+        marker: keyMarker(action.key),
+      });
+    case 'update':
+      return updateIssue(octokit, repo, action.ticket, { title: action.title, body: action.body });
+    case 'reopen':
+      return updateIssue(octokit, repo, action.ticket, {
+        state: 'open',
+        title: action.title,
+        body: action.body,
+        comment: action.comment,
+      });
+    case 'close':
+      return updateIssue(octokit, repo, action.ticket, {
+        state: 'closed',
+        stateReason: 'completed',
+        comment: action.comment,
+      });
+  }
+}
+
 /** Applies a plan, one request at a time (GitHub's content-creation limits punish bursts). */
 export async function applyTicketPlan(
   octokit: Octokit,
@@ -340,87 +334,19 @@ export async function applyTicketPlan(
     unchanged: plan.unchanged,
     writes: 0,
   };
-  const url = (n: number, given?: string) =>
-    given ??
-    `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo.owner}/${repo.repo}/issues/${n}`;
+  const verb: Record<IssueWrite['action'], string> = {
+    opened: 'Opened',
+    updated: 'Updated',
+    reopened: 'Reopened',
+    closed: 'Closed',
+    unchanged: 'Unchanged',
+  };
   for (const action of plan.actions) {
-    switch (action.kind) {
-      case 'create': {
-        const { data } = await octokit.rest.issues.create({
-          ...repo,
-          title: action.title,
-          body: action.body,
-          labels: [...labels],
-        });
-        outcome.writes += 1;
-        outcome.opened.push({
-          number: data.number,
-          title: action.title,
-          url: url(data.number, data.html_url),
-        });
-        log(`Opened #${data.number}: ${action.title}`);
-        break;
-      }
-      case 'update': {
-        await octokit.rest.issues.update({
-          ...repo,
-          issue_number: action.number,
-          title: action.title,
-          body: action.body,
-        });
-        outcome.writes += 1;
-        outcome.updated.push({
-          number: action.number,
-          title: action.title,
-          url: url(action.number),
-        });
-        log(`Updated #${action.number}: ${action.title}`);
-        break;
-      }
-      case 'reopen': {
-        await octokit.rest.issues.update({
-          ...repo,
-          issue_number: action.number,
-          state: 'open',
-          title: action.title,
-          body: action.body,
-        });
-        await octokit.rest.issues.createComment({
-          ...repo,
-          issue_number: action.number,
-          body: action.comment,
-        });
-        outcome.writes += 2;
-        outcome.reopened.push({
-          number: action.number,
-          title: action.title,
-          url: url(action.number),
-        });
-        log(`Reopened #${action.number}: ${action.title}`);
-        break;
-      }
-      case 'close': {
-        await octokit.rest.issues.createComment({
-          ...repo,
-          issue_number: action.number,
-          body: action.comment,
-        });
-        await octokit.rest.issues.update({
-          ...repo,
-          issue_number: action.number,
-          state: 'closed',
-          state_reason: 'completed',
-        });
-        outcome.writes += 2;
-        outcome.closed.push({
-          number: action.number,
-          title: action.title,
-          url: url(action.number),
-        });
-        log(`Closed #${action.number}: ${action.title}`);
-        break;
-      }
-    }
+    const done = await write(octokit, repo, action, labels);
+    outcome.writes += done.writes;
+    if (done.action === 'unchanged') outcome.unchanged += 1;
+    else outcome[done.action].push({ number: done.number, title: done.title, url: done.url });
+    log(`${verb[done.action]} #${done.number}: ${done.title}`);
   }
   return outcome;
 }

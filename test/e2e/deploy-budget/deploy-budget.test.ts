@@ -203,7 +203,7 @@ describe('deploy-budget against the sandbox', () => {
     expect(trackingIssues()).toHaveLength(1);
     const [issue] = trackingIssues();
     expect(issue).toMatchObject({ title: 'Deploy budget exceeded: production', state: 'open' });
-    expect(issue!.body).toMatch(/^<!-- deploy-budget:environment=production -->\n/);
+    expect(issue!.body).toMatch(/^<!-- fargate-delivery:deploy-budget:production -->\n/);
     expect(issue!.body).toMatch(/- deploy took 4m1\ds, over its 4m budget by 1\ds/);
     expect(issue!.body).toContain('(https://github.com/acme/web/actions/runs/1001)');
     expect(breach.summary).toContain(`Tracking issue [#${issue!.number}]`);

@@ -147,7 +147,8 @@ describe('ecr-scan against the sandbox', () => {
     };
     const comments = () =>
       [...sandbox.github!.state.comments.values()].filter(
-        (c) => c.issue_number === 12 && c.body.includes('ecr-scan:pr-comment'),
+        (c) =>
+          c.issue_number === 12 && c.body.includes('<!-- fargate-delivery:ecr-scan-pr-comment:'),
       );
 
     await sandbox.ecr!.state.setFindings('fresh', 'v1', [
@@ -166,7 +167,9 @@ describe('ecr-scan against the sandbox', () => {
 
     const onWeb = await run({ repository: 'web', 'image-tag': 'v1' }, { event });
     expect(onWeb.exitCode).toBe(0);
-    const webComment = comments().find((c) => c.body.includes('repository=web'))!;
+    const webComment = comments().find((c) =>
+      /ecr-scan-pr-comment:(\d{12}\/)?web -->/.test(c.body),
+    )!;
     expect(webComment.body).toContain('compared with the base image `web:1234567`');
     expect(webComment.body).not.toContain('CVE-2023-38545');
 
@@ -176,7 +179,7 @@ describe('ecr-scan against the sandbox', () => {
       basicFinding('CVE-2024-10002', 'CRITICAL', 'glibc', '2.36'),
     ]);
     await run({ repository: 'fresh', 'image-tag': 'v1' }, { event });
-    const fresh = comments().filter((c) => c.body.includes('repository=fresh'));
+    const fresh = comments().filter((c) => /ecr-scan-pr-comment:(\d{12}\/)?fresh -->/.test(c.body));
     expect(fresh).toHaveLength(1);
     expect(fresh[0]!.id).toBe(id);
     expect(fresh[0]!.body).toContain('CVE-2024-10002');

@@ -241,7 +241,9 @@ describe('the tracking issue', () => {
       state: 'open',
       labels: [ISSUE_LABEL],
     });
-    expect(issue.body.startsWith('<!-- deploy-budget:environment=production -->\n')).toBe(true);
+    expect(issue.body.startsWith('<!-- fargate-delivery:deploy-budget:production -->\n')).toBe(
+      true,
+    );
     expect(issue.body).toContain('deploy took 6m, over its 5m budget by 1m');
 
     const second = await runBudget(issueInputs(7), clients(), context('2'));

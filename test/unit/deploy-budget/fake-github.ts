@@ -22,6 +22,8 @@ export interface FakeIssue {
   labels: string[];
   comments: string[];
   pull_request?: unknown;
+  /** Set on every write; issues a test seeds without it read as last updated at the epoch. */
+  updated_at?: string;
 }
 
 export interface FakeGitHub {
@@ -138,6 +140,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         state: 'open',
         labels: (input.labels as string[]) ?? [],
         comments: [],
+        updated_at: new Date().toISOString(),
       };
       state.issues.push(issue);
       return send(res, 201, toApi(issue));
@@ -146,6 +149,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     if (edit) {
       const issue = state.issues.find((i) => i.number === Number(edit[2]));
       if (!issue) return send(res, 404, { message: 'Not Found' });
+      issue.updated_at = new Date().toISOString();
       if (edit[3]) {
         issue.comments.push(String(input.body));
         return send(res, 201, { id: nextId++, body: input.body });
@@ -164,6 +168,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     html_url: `https://github.com/acme/web/issues/${issue.number}`,
     labels: issue.labels.map((name) => ({ name })),
     comments: issue.comments.length,
+    updated_at: issue.updated_at ?? new Date(0).toISOString(),
   });
   return Object.assign(state, {
     url: `http://127.0.0.1:${port}`,

@@ -1,18 +1,19 @@
 import { describe, expect, test } from 'vitest';
 import type { Finding } from '../../../src/actions/ecr-scan/findings.ts';
-import { BODY_LIMIT } from '../../../src/actions/ecr-scan/markdown.ts';
 import {
   applyTicketPlan,
   type ExistingTicket,
   findingKey,
   type ImageInfo,
+  keyMarker,
   listTickets,
   planTickets,
-  readMarkers,
   renderTicket,
+  repositoryMarker,
   ticketGroups,
   ticketKey,
 } from '../../../src/actions/ecr-scan/tickets.ts';
+import { BODY_LIMIT } from '../../../src/lib/markdown.ts';
 import { FakeGitHub } from './fake-github.ts';
 import { finding } from './helpers.ts';
 
@@ -53,7 +54,10 @@ function existing(f: Finding, overrides: Partial<ExistingTicket> = {}): Existing
     number: 7,
     state: 'open',
     stateReason: null,
+    labels,
     url: 'https://github.com/acme/web/issues/7',
+    updatedAt: '2025-03-03T10:00:00Z',
+    marker: keyMarker(group.key),
     key: group.key,
     repository: 'web',
     ...rendered,
@@ -70,14 +74,13 @@ describe('ticket identity', () => {
     expect(ticketKey('web', 'CVE-2024-1234', 'libssl3')).not.toBe(key);
   });
 
-  test('the body carries the key and repository as hidden markers', () => {
+  test('the body starts with the key and repository as hidden marker lines', () => {
     const { title, body } = renderTicket(ticketGroups('web', [openssl], 'high')[0]!, image);
     expect(title).toBe('CVE-2024-1234 in openssl (HIGH) — web');
-    expect(readMarkers(body)).toEqual({
-      key: ticketKey('web', 'CVE-2024-1234', 'openssl'),
-      repository: 'web',
-    });
-    expect(body).toContain(`<!-- ecr-scan:key=${ticketKey('web', 'CVE-2024-1234', 'openssl')} -->`);
+    expect(body.split('\n').slice(0, 2)).toEqual([
+      `<!-- fargate-delivery:ecr-scan-ticket:${ticketKey('web', 'CVE-2024-1234', 'openssl')} -->`,
+      '<!-- fargate-delivery:ecr-scan-repository:web -->',
+    ]);
   });
 
   test('the body tables the affected image, installed and fixed versions, and links the advisory', () => {
@@ -111,7 +114,7 @@ describe('ticket identity', () => {
 describe('planning tickets', () => {
   test('findings at or above ticket-severity get one ticket each; lower ones get none', () => {
     const p = plan([openssl, curl, bash]);
-    expect(p.actions.map((a) => [a.kind, a.title])).toEqual([
+    expect(p.actions.map((a) => [a.kind, a.kind === 'create' && a.title])).toEqual([
       ['create', 'CVE-2023-38545 in curl (CRITICAL) — web'],
       ['create', 'CVE-2024-1234 in openssl (HIGH) — web'],
     ]);
@@ -125,13 +128,13 @@ describe('planning tickets', () => {
 
   test('an open ticket whose content changed is updated in place', () => {
     const p = plan([{ ...openssl, fixedInVersion: '3.0.14' }], [existing(openssl)]);
-    expect(p.actions).toMatchObject([{ kind: 'update', number: 7 }]);
+    expect(p.actions).toMatchObject([{ kind: 'update', ticket: { number: 7 } }]);
   });
 
   test('a closed ticket whose finding recurs is reopened with a comment', () => {
     const p = plan([openssl], [existing(openssl, { state: 'closed', stateReason: 'completed' })]);
     expect(p.actions).toMatchObject([
-      { kind: 'reopen', number: 7, comment: expect.stringContaining('reported again') },
+      { kind: 'reopen', ticket: { number: 7 }, comment: expect.stringContaining('reported again') },
     ]);
   });
 
@@ -146,7 +149,7 @@ describe('planning tickets', () => {
     expect(plan([openssl], [existing(openssl), gone]).actions).toMatchObject([
       {
         kind: 'close',
-        number: 9,
+        ticket: { number: 9 },
         comment: expect.stringContaining('no longer reports this finding'),
       },
     ]);
@@ -210,12 +213,31 @@ describe('applying the plan to GitHub', () => {
     expect(gh.issues).toHaveLength(2);
   });
 
+  test('listing reads the key and repository each ticket was written with', async () => {
+    const gh = new FakeGitHub();
+    const group = ticketGroups('web', [openssl], 'high')[0]!;
+    const rendered = renderTicket(group, image);
+    gh.addIssue({ ...rendered, labels });
+    const apiKey = ticketKey('api', 'CVE-2024-1234', 'openssl');
+    gh.addIssue({
+      title: 'api ticket',
+      body: `${keyMarker(apiKey)}\n${repositoryMarker('api')}\nbody`,
+      labels,
+    });
+    gh.addIssue({ title: 'quoted', body: `Look:\n\`\`\`\n${rendered.body}\n\`\`\``, labels });
+    const tickets = await listTickets(gh.octokit, repo, labels);
+    expect(tickets.map((t) => [t.number, t.key, t.repository])).toEqual([
+      [1, group.key, 'web'],
+      [2, apiKey, 'api'],
+    ]);
+  });
+
   test('issues without our marker and pull requests are not taken for tickets', async () => {
     const gh = new FakeGitHub();
     gh.addIssue({ title: 'manual report', body: 'openssl is old', labels });
     gh.addIssue({
       title: 'a PR',
-      body: `<!-- ecr-scan:key=${'a'.repeat(64)} -->`,
+      body: keyMarker('a'.repeat(64)),
       labels,
       pull_request: {},
     });
