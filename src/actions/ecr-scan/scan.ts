@@ -162,9 +162,7 @@ export async function waitForScan(
         );
         return;
       }
-      throw new ActionError(
-        `could not start a basic scan of ${label}: ${describeError(err)}`,
-      );
+      throw new ActionError(`could not start a basic scan of ${label}: ${describeError(err)}`);
     }
   };
 
