@@ -1,4 +1,4 @@
-// The tests and the demo need a real OCI registry and skopeo (Debian packages). Installs them
+// The tests and the demo need a real OCI registry, skopeo and a forward proxy (Debian packages). Installs them
 // when missing and we are root (CI, a fresh container); otherwise says exactly what to run.
 import { execFileSync, spawnSync } from 'node:child_process';
 
@@ -8,6 +8,7 @@ const needed = [
   { command: 'htpasswd', pkg: 'apache2-utils' },
   { command: 'shellcheck', pkg: 'shellcheck' },
   { command: 'openssl', pkg: 'openssl' },
+  { command: 'tinyproxy', pkg: 'tinyproxy' },
 ];
 
 const has = (command) =>

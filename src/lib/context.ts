@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 /** What the runner tells every step about the run it belongs to, read in one place. */
@@ -38,4 +39,20 @@ export function runnerContext(env: NodeJS.ProcessEnv = process.env): RunnerConte
   if (env.GITHUB_RUN_ID) context.runId = env.GITHUB_RUN_ID;
   if (env.GITHUB_EVENT_PATH) context.eventPath = env.GITHUB_EVENT_PATH;
   return context;
+}
+
+/**
+ * The webhook payload of the event that started the run (GITHUB_EVENT_PATH); {} outside a run or
+ * when the file cannot be read as a JSON object.
+ */
+export function eventPayload(context: RunnerContext): Record<string, unknown> {
+  if (!context.eventPath) return {};
+  try {
+    const value: unknown = JSON.parse(readFileSync(context.eventPath, 'utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
 }

@@ -76,9 +76,15 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+/** An AWS failure whose message already names the call (see nameTheCall in aws.ts). */
+function namesTheCall(err: unknown): err is Error {
+  return err instanceof Error && '$operation' in err;
+}
+
 /** One line describing any thrown value, for `core.setFailed`. */
 export function describeError(err: unknown): string {
   if (err instanceof ActionError) return oneLine(err.message);
+  if (namesTheCall(err)) return oneLine(err.message);
   if (isAwsError(err)) {
     const status = err.$metadata?.httpStatusCode;
     const where = status ? ` (HTTP ${status})` : '';

@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import * as core from '@actions/core';
+import { runnerContext } from './context.ts';
 import { InputError } from './errors.ts';
-import { getInput } from './runner.ts';
 
 /**
  * Where raw input strings come from. The action reads the runner's `INPUT_*` variables;
@@ -10,7 +11,8 @@ import { getInput } from './runner.ts';
  */
 export type InputSource = (name: string) => string;
 
-export const actionInputs: InputSource = getInput;
+/** The runner's `INPUT_*` variables, trimmed, as @actions/core reads them. */
+export const actionInputs: InputSource = (name) => core.getInput(name);
 
 export function mapInputs(values: Record<string, string | undefined>): InputSource {
   return (name) => (values[name] ?? '').trim();
@@ -191,5 +193,5 @@ export function resolveFile(name: string, file: string, workspace = workspaceDir
 }
 
 export function workspaceDir(): string {
-  return process.env.GITHUB_WORKSPACE || process.cwd();
+  return runnerContext().workspace;
 }

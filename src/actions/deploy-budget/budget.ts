@@ -1,6 +1,8 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { RunnerContext } from '../../lib/context.ts';
 import { ActionError, describeError } from '../../lib/errors.ts';
 import type { Octokit, RepoRef } from '../../lib/github.ts';
+import type { Log } from '../../lib/log.ts';
 import type { HistoryStore } from './history.ts';
 import { imageSize } from './image.ts';
 import type { Inputs } from './inputs.ts';
@@ -19,12 +21,10 @@ import { judge } from './stats.ts';
 
 export interface RunContext {
   repo: RepoRef;
-  /** GITHUB_RUN_ID; without it there are no job phases and no default start. */
-  runId?: string;
-  sha: string;
-  serverUrl: string;
+  /** The run's id (without one there are no job phases and no default start), SHA and server. */
+  runner: RunnerContext;
   now: () => number;
-  warn: (message: string) => void;
+  log: Log;
 }
 
 export interface Clients {
@@ -40,7 +40,7 @@ function forbidden(err: unknown): boolean {
 }
 
 async function runStart(octokit: Octokit, context: RunContext): Promise<number> {
-  if (!context.runId) {
+  if (!context.runner.runId) {
     throw new ActionError(
       'started-at: not given and GITHUB_RUN_ID is not set, so the pipeline start is unknown: give started-at',
     );
@@ -48,7 +48,7 @@ async function runStart(octokit: Octokit, context: RunContext): Promise<number> 
   try {
     const { data } = await octokit.rest.actions.getWorkflowRun({
       ...context.repo,
-      run_id: Number(context.runId),
+      run_id: Number(context.runner.runId),
     });
     const start = parseIsoTime(data.run_started_at ?? data.created_at);
     if (start === undefined) throw new ActionError('the run has no start time');
@@ -66,18 +66,20 @@ async function runStart(octokit: Octokit, context: RunContext): Promise<number> 
  * budget check: the total duration does not depend on them.
  */
 async function runPhases(octokit: Octokit, context: RunContext): Promise<Phase[]> {
-  if (!context.runId) return [];
+  if (!context.runner.runId) return [];
   try {
     const jobs = (await octokit.paginate(octokit.rest.actions.listJobsForWorkflowRun, {
       ...context.repo,
-      run_id: Number(context.runId),
+      run_id: Number(context.runner.runId),
       filter: 'latest',
       per_page: 100,
     })) as WorkflowJob[];
     return jobPhases(jobs);
   } catch (err) {
     const hint = forbidden(err) ? ' (the token needs actions: read)' : '';
-    context.warn(`Phases from the workflow run's jobs are missing${hint}: ${describeError(err)}`);
+    context.log.warning(
+      `Phases from the workflow run's jobs are missing${hint}: ${describeError(err)}`,
+    );
     return [];
   }
 }
@@ -118,7 +120,10 @@ export async function runBudget(
     imageBytes = await imageSize(clients.ecr, inputs.image);
   }
 
-  const previous = normalizeHistory(await clients.history.read(inputs.environment), context.runId);
+  const previous = normalizeHistory(
+    await clients.history.read(inputs.environment),
+    context.runner.runId,
+  );
   const verdict = judge({
     durationSeconds,
     budgetSeconds: inputs.budgetSeconds,
@@ -133,8 +138,8 @@ export async function runBudget(
       minSamples: inputs.minSamples,
     },
   });
-  const runUrl = context.runId
-    ? `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`
+  const runUrl = context.runner.runId
+    ? `${context.runner.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runner.runId}`
     : undefined;
   const report: BudgetReport = {
     environment: inputs.environment,
@@ -155,14 +160,14 @@ export async function runBudget(
   const record: HistoryRecord = {
     at: new Date(now).toISOString(),
     durationSeconds,
-    sha: context.sha,
+    sha: context.runner.sha,
     budgetSeconds: inputs.budgetSeconds,
     phases: Object.fromEntries(phases.map((p) => [p.name, p.seconds])),
-    ...(context.runId ? { runId: context.runId } : {}),
+    ...(context.runner.runId ? { runId: context.runner.runId } : {}),
     ...(imageBytes !== undefined ? { imageBytes } : {}),
   };
   await clients.history.append(inputs.environment, record, {
-    sha: context.sha,
+    sha: context.runner.sha,
     description: statusDescription(report),
     ...(runUrl ? { logUrl: runUrl } : {}),
   });

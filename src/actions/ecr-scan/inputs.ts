@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type AwsOptions, readAwsOptions } from '../../lib/aws.ts';
+import { runnerContext } from '../../lib/context.ts';
 import { InputError } from '../../lib/errors.ts';
 import { ecrRegistry } from '../../lib/image-ref.ts';
 import {
@@ -86,7 +87,7 @@ export function isPullRequestEvent(eventName: string): boolean {
 export function getInputs(
   source: InputSource = actionInputs,
   workspace = workspaceDir(),
-  eventName = process.env.GITHUB_EVENT_NAME ?? '',
+  eventName = runnerContext().eventName,
 ): Inputs {
   const repository = required(INPUT.repository, source(INPUT.repository));
   const slash = repository.indexOf('/');

@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { RunnerContext } from '../../lib/context.ts';
 import type { Octokit, RepoRef } from '../../lib/github.ts';
+import type { Log } from '../../lib/log.ts';
 import { countSeverities, type Finding, type SeverityCounts } from './findings.ts';
 import { applyIgnores, entryLabel, type IgnoreResult } from './ignore.ts';
 import { type Inputs, isPullRequestEvent } from './inputs.ts';
@@ -30,11 +32,10 @@ export interface RunContext {
   octokit: () => Octokit;
   repo: () => RepoRef;
   event: { name: string; payload: Record<string, unknown> };
-  workspace: string;
-  runnerTemp: string;
+  /** The workspace (where the Dockerfile is) and the temp dir (where the findings file goes). */
+  runner: RunnerContext;
   now: Date;
-  info: (message: string) => void;
-  warning: (message: string) => void;
+  log: Log;
   /** Poll interval for the scan; tests shorten it. */
   pollIntervalMs?: number;
 }
@@ -77,15 +78,15 @@ export function baseTagCandidates(pr: PullRequestPayload | undefined, ownTag?: s
 }
 
 function dockerfileLocation(ctx: RunContext, file: string): DockerfileLocation {
-  const absolute = path.resolve(ctx.workspace, file);
-  const uri = path.relative(ctx.workspace, absolute).split(path.sep).join('/');
+  const absolute = path.resolve(ctx.runner.workspace, file);
+  const uri = path.relative(ctx.runner.workspace, absolute).split(path.sep).join('/');
   if (!existsSync(absolute)) {
-    ctx.warning(`dockerfile: ${file} not found: SARIF results point at line 1 of it`);
+    ctx.log.warning(`dockerfile: ${file} not found: SARIF results point at line 1 of it`);
     return { uri, line: 1 };
   }
   const line = lastFromLine(readFileSync(absolute, 'utf8'));
   if (line === undefined)
-    ctx.warning(`dockerfile: ${file} has no FROM instruction: SARIF results point at line 1`);
+    ctx.log.warning(`dockerfile: ${file} has no FROM instruction: SARIF results point at line 1`);
   return { uri, line: line ?? 1 };
 }
 
@@ -103,7 +104,7 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
   const scan = await scanImage(ctx.ecr, target, {
     timeoutMs: inputs.waitTimeoutMs,
     startScan: inputs.startScan,
-    log: ctx.info,
+    log: (message) => ctx.log.info(message),
     ...(ctx.pollIntervalMs ? { intervalMs: ctx.pollIntervalMs } : {}),
   });
   const image: ImageInfo = {
@@ -112,16 +113,16 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
     ...(scan.imageTag ? { tag: scan.imageTag } : {}),
     ...(scan.imageDigest ? { digest: scan.imageDigest } : {}),
   };
-  ctx.info(`Scan ${scan.status}: ${scan.findings.length} findings over ${scan.pages} page(s)`);
+  ctx.log.info(`Scan ${scan.status}: ${scan.findings.length} findings over ${scan.pages} page(s)`);
 
   const ignore = applyIgnores(scan.findings, inputs.ignores, ctx.now);
   for (const e of ignore.expired) {
-    ctx.warning(
+    ctx.log.warning(
       `${inputs.ignoreFile}: ignore entry ${entryLabel(e)} expired on ${e.expires} and no longer applies`,
     );
   }
   for (const e of ignore.unmatched) {
-    ctx.warning(
+    ctx.log.warning(
       `${inputs.ignoreFile}: ignore entry ${entryLabel(e)} matches no finding of this image: remove it`,
     );
   }
@@ -129,7 +130,7 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
   const failing = failingFindings(ignore.kept, inputs.failOn);
 
   const findingsFile = path.join(
-    ctx.runnerTemp,
+    ctx.runner.tempDir,
     `ecr-scan-${inputs.repository.replace(/\//g, '_')}-${process.pid}.json`,
   );
   writeJson(findingsFile, {
@@ -177,10 +178,12 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
       maxNew: inputs.maxNewTickets,
       closeFixed: inputs.closeFixed,
     });
-    result.tickets = await applyTicketPlan(octokit, repo, plan, inputs.ticketLabels, ctx.info);
+    result.tickets = await applyTicketPlan(octokit, repo, plan, inputs.ticketLabels, (message) =>
+      ctx.log.info(message),
+    );
     result.githubWrites += result.tickets.writes;
     if (plan.deferred.length > 0) {
-      ctx.warning(
+      ctx.log.warning(
         `max-new-tickets (${inputs.maxNewTickets}) reached: ${plan.deferred.length} tickets not opened this run`,
       );
     }
@@ -192,7 +195,7 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
     (inputs.prComment === 'auto' && isPullRequestEvent(ctx.event.name));
   if (wantComment) {
     if (typeof pr?.number !== 'number') {
-      ctx.warning(
+      ctx.log.warning(
         `pr-comment: this run has no pull request (event '${ctx.event.name}'): no comment written`,
       );
     } else {
@@ -204,7 +207,7 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
             image: { ...image, tag, ...(found.imageDigest ? { digest: found.imageDigest } : {}) },
             findings: applyIgnores(found.findings, inputs.ignores, ctx.now).kept,
           };
-          ctx.info(`Comparing with the base image ${inputs.repository}:${tag}`);
+          ctx.log.info(`Comparing with the base image ${inputs.repository}:${tag}`);
           break;
         }
       }
@@ -224,7 +227,7 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
         body,
       );
       result.githubWrites += result.comment.writes;
-      ctx.info(`PR comment ${result.comment.action}: ${result.comment.url}`);
+      ctx.log.info(`PR comment ${result.comment.action}: ${result.comment.url}`);
     }
   }
   return result;

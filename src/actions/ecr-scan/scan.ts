@@ -5,7 +5,7 @@ import {
   GetRegistryScanningConfigurationCommand,
   StartImageScanCommand,
 } from '@aws-sdk/client-ecr';
-import { ActionError } from '../../lib/errors.ts';
+import { ActionError, describeError, errorName, messageOf } from '../../lib/errors.ts';
 import { formatDuration } from '../../lib/inputs.ts';
 import { PollTimeoutError, poll } from '../../lib/poll.ts';
 import { type Finding, normalizeBasic, normalizeEnhanced } from './findings.ts';
@@ -61,14 +61,6 @@ export function imageLabel(target: ScanTarget): string {
   return 'imageTag' in target.imageId
     ? `${target.repository}:${target.imageId.imageTag}`
     : `${target.repository}@${target.imageId.imageDigest}`;
-}
-
-function errorName(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null ? (err as { name?: string }).name : undefined;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The registry's scan type, or undefined when it cannot be read (permissions, other account). */
@@ -166,13 +158,11 @@ export async function waitForScan(
         // ECR's answer when the registry scans with Inspector (enhanced) rather than on demand.
         scanType = 'ENHANCED';
         log(
-          `ECR will not start a basic scan of ${label} (${errorMessage(err)}): waiting for an enhanced scan`,
+          `ECR will not start a basic scan of ${label} (${messageOf(err)}): waiting for an enhanced scan`,
         );
         return;
       }
-      throw new ActionError(
-        `could not start a basic scan of ${label}: ${errorName(err)}: ${errorMessage(err)}`,
-      );
+      throw new ActionError(`could not start a basic scan of ${label}: ${describeError(err)}`);
     }
   };
 

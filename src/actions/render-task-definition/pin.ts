@@ -4,7 +4,7 @@ import {
   DescribeRepositoriesCommand,
   type ECRClient,
 } from '@aws-sdk/client-ecr';
-import { ActionError } from '../../lib/errors.ts';
+import { ActionError, errorName } from '../../lib/errors.ts';
 import { ecrRegistry, formatImageRef, isImageRef, parseImageRef } from '../../lib/image-ref.ts';
 import { containersOf, type TaskDefinitionDocument } from './document.ts';
 import { INPUT } from './names.ts';
@@ -13,10 +13,6 @@ import { INPUT } from './names.ts';
 interface EcrLocation {
   registryId?: string;
   repositoryName: string;
-}
-
-function errorName(err: unknown): string | undefined {
-  return (err as { name?: string } | undefined)?.name;
 }
 
 /**

@@ -1,5 +1,4 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
@@ -64,10 +63,13 @@ export async function render(inputs: RenderInputs, clients: Clients): Promise<Re
   };
 }
 
-/** Writes the definition to its own directory under RUNNER_TEMP and returns the file's path. */
-export function writeRendered(definition: TaskDefinitionDocument, family: string): string {
-  const root = process.env.RUNNER_TEMP || tmpdir();
-  const dir = mkdtempSync(path.join(root, 'task-definition-'));
+/** Writes the definition to its own directory under `tempDir` and returns the file's path. */
+export function writeRendered(
+  definition: TaskDefinitionDocument,
+  family: string,
+  tempDir: string,
+): string {
+  const dir = mkdtempSync(path.join(tempDir, 'task-definition-'));
   const file = path.join(dir, `${family}.json`);
   writeFileSync(file, `${JSON.stringify(definition, null, 2)}\n`);
   return file;

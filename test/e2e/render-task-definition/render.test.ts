@@ -211,6 +211,8 @@ describe('render-task-definition, built bundle, no AWS', () => {
     });
     expect(result.exitCode).toBe(1);
     expect(result.errors).toHaveLength(1);
-    expect(result.errors[0]).toMatch(/^AWS Error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+    expect(result.errors[0]).toMatch(
+      /^DescribeTaskDefinition \(task definition web\): connect ECONNREFUSED 127\.0\.0\.1:\d+$/,
+    );
   });
 });

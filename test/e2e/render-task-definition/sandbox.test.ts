@@ -257,7 +257,7 @@ describe('render-task-definition fails in one line and writes nothing', () => {
     const result = await render({ 'task-definition-family': 'api' });
     expectOneLineFailure(
       result,
-      "task-definition-family: cannot read 'api' from ECS: Unable to describe task definition.",
+      "task-definition-family: cannot read 'api' from ECS: DescribeTaskDefinition (task definition api): ClientException: Unable to describe task definition.",
     );
     expect(result.callsTo('DescribeTaskDefinition')).toHaveLength(1);
   });

@@ -13,8 +13,10 @@ import {
 } from '../../../src/actions/deploy-budget/history.ts';
 import { getInputs } from '../../../src/actions/deploy-budget/inputs.ts';
 import { ISSUE_LABEL, issueMarker } from '../../../src/actions/deploy-budget/issue.ts';
+import { runnerContext } from '../../../src/lib/context.ts';
 import { createOctokit } from '../../../src/lib/github.ts';
 import { mapInputs } from '../../../src/lib/inputs.ts';
+import { memoryLog } from '../../../src/lib/log.ts';
 import { type FakeGitHub, startFakeGitHub } from './fake-github.ts';
 
 const NOW = Date.parse('2024-05-01T12:10:00Z');
@@ -37,11 +39,9 @@ afterEach(async () => {
 function context(runId: string | undefined = '42'): RunContext {
   return {
     repo,
-    ...(runId ? { runId } : {}),
-    sha: 'abc123',
-    serverUrl: 'https://github.com',
+    runner: runnerContext({ GITHUB_RUN_ID: runId, GITHUB_SHA: 'abc123' }),
     now: () => NOW,
-    warn: (m) => warnings.push(m),
+    log: { ...memoryLog(), warning: (m) => warnings.push(m) },
   };
 }
 

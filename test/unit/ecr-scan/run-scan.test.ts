@@ -15,7 +15,9 @@ import {
   runEcrScan,
 } from '../../../src/actions/ecr-scan/run-scan.ts';
 import { failureMessage, renderSummary } from '../../../src/actions/ecr-scan/summary.ts';
+import { runnerContext } from '../../../src/lib/context.ts';
 import { mapInputs } from '../../../src/lib/inputs.ts';
+import { memoryLog } from '../../../src/lib/log.ts';
 import { FakeGitHub } from './fake-github.ts';
 import { response, sarifValidator } from './helpers.ts';
 
@@ -40,11 +42,9 @@ function setup(
     octokit: () => gh.octokit,
     repo: () => ({ owner: 'acme', repo: 'web' }),
     event,
-    workspace,
-    runnerTemp,
+    runner: runnerContext({ GITHUB_WORKSPACE: workspace, RUNNER_TEMP: runnerTemp }),
     now: new Date('2025-06-15T00:00:00Z'),
-    info: () => {},
-    warning: (m) => warnings.push(m),
+    log: { ...memoryLog(), warning: (m) => warnings.push(m) },
   };
   const inputs = () =>
     getInputs(
