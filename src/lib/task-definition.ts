@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { RegisterTaskDefinitionRequest, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import { isObject, parseDocumentText } from './documents.ts';
 import { InputError } from './errors.ts';
+import { parseKeyValueLines } from './inputs.ts';
 
 /** What DescribeTaskDefinition returns and RegisterTaskDefinition refuses. */
 export const READ_ONLY_FIELDS = [
@@ -17,6 +18,18 @@ export const READ_ONLY_FIELDS = [
 ] as const;
 
 export { isObject };
+
+/** Family and container names. */
+export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
+export const NAME_RULE = 'up to 255 letters, digits, hyphens and underscores';
+/** Environment variable and secret names. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const ENV_NAME_RULE = 'letters, digits and underscores, not starting with a digit';
+
+/** An `environment-variables` input: KEY=VALUE lines whose keys are variable names. */
+export function parseEnvironmentVariables(name: string, raw: string): Array<[string, string]> {
+  return parseKeyValueLines(name, raw, { keyPattern: ENV_NAME, keyRule: ENV_NAME_RULE });
+}
 
 /** A copy of a task definition that RegisterTaskDefinition accepts again. */
 export function stripReadOnly<T extends Record<string, unknown>>(definition: T): T {
