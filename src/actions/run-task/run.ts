@@ -1,0 +1,534 @@
+// The run-task step: resolve the task definition, start the task(s) as the service would run
+// them, follow them to the end while their log streams into the step log, and end every way a
+// run can end (exit, failure to start, timeout, cancellation, lost contact) with the tasks
+// either finished, stopped, or named as left running.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  type ECSClient,
+  RunTaskCommand,
+  StopTaskCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import { ActionError, describeError, errorName, messageOf } from '../../lib/errors.ts';
+import { formatDuration } from '../../lib/inputs.ts';
+import type { Log } from '../../lib/log.ts';
+import { isThrottling, PollTimeoutError, poll } from '../../lib/poll.ts';
+import { shortTaskDefinition } from '../../lib/task-definition.ts';
+import type { RunTaskInputs } from './inputs.ts';
+import { LogStream, LogTail } from './logs.ts';
+import { INPUT } from './names.ts';
+import {
+  durationSeconds,
+  hasStarted,
+  isStopped,
+  reportedTask,
+  type TaskView,
+  verdict,
+  viewOf,
+} from './outcome.ts';
+import {
+  containerOverride,
+  type LogTarget,
+  logConsoleUrl,
+  logStreamName,
+  logTarget,
+  pickContainer,
+  runTaskRequest,
+} from './plan.ts';
+import { resolveTaskDefinition } from './task-definition.ts';
+import { isTransient } from './transient.ts';
+
+export type RunStatus = 'succeeded' | 'failed' | 'timed-out' | 'cancelled';
+
+export interface TaskReport extends TaskView {
+  logUrl?: string;
+  /** What this step did about a task it did not see finish. */
+  action?: string;
+}
+
+export interface RunTaskResult {
+  status: RunStatus;
+  taskDefinitionArn: string;
+  /** The revision was registered by this step. */
+  registered: boolean;
+  cluster: string;
+  container: string;
+  command?: string[];
+  tasks: TaskReport[];
+  /** Of the reported task: the first that failed, else the first. */
+  exitCode?: number;
+  stoppedReason?: string;
+  durationSeconds: number;
+  logUrl?: string;
+  /** The last lines of output, at most 50. */
+  lastLines: string[];
+  /** One line naming the operation and the task(s): the step's annotation. */
+  message: string;
+  /** The message without the task's own output (which it may end with): safe for Markdown. */
+  outcome: string;
+  notes: string[];
+}
+
+type Sender<C extends { send: unknown }> = Pick<C, 'send'>;
+
+export interface RunDeps {
+  ecs: Sender<ECSClient>;
+  /** A CloudWatch Logs client for the region the container logs to. */
+  logs(region: string): Sender<CloudWatchLogsClient>;
+  log: Log;
+  /** Writes task output, which is untrusted, so that none of it reads as a workflow command. */
+  printUntrusted(lines: string[]): void;
+  /** The region the action runs in (awslogs-region may name another for the logs). */
+  region: string;
+  /** Aborted when the run is cancelled (SIGINT/SIGTERM); its reason names the signal. */
+  signal: AbortSignal;
+  /** Names this step's tasks (RunTask startedBy), so the post step can find them. */
+  startedBy: string;
+  /** RunTask's idempotency token: a retried RunTask does not start the tasks twice. */
+  clientToken: string;
+  /** Called as soon as RunTask answers, with the ARNs of the tasks it started. */
+  onStarted(taskArns: string[]): void;
+  now?: () => number;
+  /** Resolves after `ms`, or at once when `signal` aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+const REFUSED = new Set(['ClientException', 'InvalidParameterException', 'AccessDeniedException']);
+/** The runner sends SIGTERM 7.5 s after SIGINT: stopping must fit before it. */
+const CANCEL_STOP_BUDGET_MS = 5_000;
+const STOP_BUDGET_MS = 20_000;
+const MIN_CALL_BUDGET_MS = 1_000;
+const FAILURE_LINES = 3;
+
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch {
+    // Cancelled: the caller looks at the signal.
+  }
+}
+
+function clusterMissing(err: unknown, cluster: string): never {
+  if (errorName(err) === 'ClusterNotFoundException') {
+    throw new ActionError(`${INPUT.cluster}: no cluster '${cluster}' (is it in this region?)`);
+  }
+  throw err;
+}
+
+async function readService(ecs: Sender<ECSClient>, cluster: string, name: string) {
+  const out = await ecs
+    .send(new DescribeServicesCommand({ cluster, services: [name], include: ['TAGS'] }))
+    .catch((err: unknown) => clusterMissing(err, cluster));
+  const service = out.services?.[0];
+  if (service === undefined || service.status === 'INACTIVE') {
+    throw new ActionError(`${INPUT.service}: no service '${name}' in cluster '${cluster}'`);
+  }
+  return service;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function quoteLines(lines: string[]): string {
+  return lines.map((l) => JSON.stringify(l.length > 200 ? `${l.slice(0, 200)}…` : l)).join(' | ');
+}
+
+/** The tasks of one run while the step follows them. */
+class Watch {
+  readonly views: TaskView[];
+  readonly tail = new LogTail(50);
+  readonly #streams = new Map<string, LogStream>();
+  readonly #drained = new Set<string>();
+  readonly #deps: RunDeps;
+  readonly #cluster: string;
+  readonly #container: string;
+  readonly #target: LogTarget | undefined;
+  readonly #prefix: boolean;
+
+  constructor(
+    tasks: Task[],
+    deps: RunDeps,
+    cluster: string,
+    container: string,
+    target: LogTarget | undefined,
+  ) {
+    this.#deps = deps;
+    this.#cluster = cluster;
+    this.#container = container;
+    this.#target = target;
+    this.#prefix = tasks.length > 1;
+    this.views = tasks.map((t) => viewOf(t, container));
+  }
+
+  get arns(): string[] {
+    return this.views.map((v) => v.arn);
+  }
+
+  logUrl(view: TaskView): string | undefined {
+    const target = this.#target;
+    if (target === undefined || view.arn === '') return undefined;
+    return logConsoleUrl(
+      target.region,
+      target.group,
+      logStreamName(target, this.#container, view.arn),
+    );
+  }
+
+  /** Takes in DescribeTasks/StopTask answers; says what changed. */
+  update(tasks: Task[]): void {
+    for (const task of tasks) {
+      const index = this.views.findIndex((v) => v.arn === task.taskArn);
+      if (index < 0) continue;
+      const before = this.views[index]!;
+      const after = viewOf(task, this.#container);
+      this.views[index] = after;
+      if (after.lastStatus !== before.lastStatus) {
+        this.#deps.log.info(`Task ${after.id}: ${after.lastStatus}`);
+      }
+      if (isStopped(after) && !isStopped(before)) {
+        const result = verdict(after, this.#container);
+        this.#deps.log.info(
+          `Task ${after.id} stopped: ${result.ok ? `container '${this.#container}' exited 0` : result.why}`,
+        );
+      }
+    }
+  }
+
+  async describe(abortSignal: AbortSignal): Promise<void> {
+    const out = await this.#deps.ecs.send(
+      new DescribeTasksCommand({ cluster: this.#cluster, tasks: this.arns }),
+      { abortSignal },
+    );
+    this.update(out.tasks ?? []);
+  }
+
+  /** Reads what each started task has printed since the last read, and prints it. */
+  async readLogs(abortSignal: AbortSignal): Promise<void> {
+    const target = this.#target;
+    if (target === undefined) return;
+    for (const view of this.views) {
+      if (!hasStarted(view) || this.#drained.has(view.arn)) continue;
+      let stream = this.#streams.get(view.arn);
+      if (stream === undefined) {
+        stream = new LogStream(
+          this.#deps.logs(target.region),
+          target.group,
+          logStreamName(target, this.#container, view.arn),
+        );
+        this.#streams.set(view.arn, stream);
+      }
+      // Read once more after the task stopped: that read reaches the end of its output.
+      const final = isStopped(view);
+      const lines = await stream.read(abortSignal);
+      const shown = this.#prefix ? lines.map((l) => `[${view.id.slice(0, 8)}] ${l}`) : lines;
+      this.tail.push(shown);
+      this.#deps.printUntrusted(shown);
+      if (final) this.#drained.add(view.arn);
+    }
+  }
+
+  /** Every task stopped and its output read to the end. */
+  finished(): boolean {
+    return this.views.every(
+      (v) =>
+        isStopped(v) && (this.#target === undefined || !hasStarted(v) || this.#drained.has(v.arn)),
+    );
+  }
+
+  logProblems(): string[] {
+    return [...this.#streams.values()].flatMap((s) =>
+      s.problem === undefined ? [] : [`could not read log stream ${s.stream}: ${s.problem}`],
+    );
+  }
+
+  /** StopTask for every task that is not already stopping; what happened to each, by ARN. */
+  async stop(reason: string, budgetMs: number): Promise<Map<string, string>> {
+    const done = new Map<string, string>();
+    const abortSignal = AbortSignal.timeout(budgetMs);
+    await Promise.all(
+      this.views.map(async (view) => {
+        if (isStopped(view) || view.desiredStatus === 'STOPPED') return;
+        try {
+          const out = await this.#deps.ecs.send(
+            new StopTaskCommand({ cluster: this.#cluster, task: view.arn, reason }),
+            { abortSignal },
+          );
+          if (out.task) this.update([out.task]);
+          done.set(view.arn, 'stopped with StopTask');
+          this.#deps.log.info(`Stopped task ${view.id} (StopTask)`);
+        } catch (err) {
+          done.set(view.arn, `StopTask failed (${describeError(err)}): it may still be running`);
+        }
+      }),
+    );
+    return done;
+  }
+}
+
+type Ending =
+  | { kind: 'stopped' }
+  | { kind: 'timed-out' }
+  | { kind: 'cancelled' }
+  | { kind: 'lost'; error: unknown };
+
+export async function run(inputs: RunTaskInputs, deps: RunDeps): Promise<RunTaskResult> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? pause;
+  const { cluster } = inputs;
+
+  const td = await resolveTaskDefinition(deps.ecs, inputs.taskDefinition, deps.log);
+  const label = shortTaskDefinition(td.arn);
+  const container = pickContainer(td.containers, inputs.containerName, label).name ?? '';
+  const service =
+    inputs.service === undefined ? undefined : await readService(deps.ecs, cluster, inputs.service);
+  if (
+    service !== undefined &&
+    inputs.network.subnets === undefined &&
+    (service.networkConfiguration?.awsvpcConfiguration?.subnets ?? []).length === 0
+  ) {
+    throw new ActionError(
+      `${INPUT.service}: '${inputs.service}' has no awsvpc network configuration to copy: give ${INPUT.subnets}`,
+    );
+  }
+  const notes: string[] = [];
+  let target: LogTarget | undefined;
+  if (inputs.logs) {
+    const found = logTarget(td.containers.find((c) => c.name === container) ?? {}, deps.region);
+    if ('problem' in found) notes.push(`${found.problem}: its output is not streamed here`);
+    else target = found;
+  }
+  for (const note of notes) deps.log.info(note);
+
+  const request = runTaskRequest({
+    cluster,
+    taskDefinitionArn: td.arn,
+    count: inputs.count,
+    network: inputs.network,
+    ...(service !== undefined ? { service } : {}),
+    ...withOverride(containerOverride(container, inputs.command, inputs.environment)),
+    startedBy: deps.startedBy,
+    clientToken: deps.clientToken,
+  });
+  const base = {
+    taskDefinitionArn: td.arn,
+    registered: td.registered,
+    cluster,
+    container,
+    ...(inputs.command !== undefined ? { command: inputs.command } : {}),
+    notes,
+  };
+  if (deps.signal.aborted) {
+    return {
+      ...base,
+      status: 'cancelled',
+      tasks: [],
+      durationSeconds: 0,
+      lastLines: [],
+      message: `run-task ${label}: cancelled (${String(deps.signal.reason)}) before any task started`,
+      outcome: `run-task ${label}: cancelled (${String(deps.signal.reason)}) before any task started`,
+    };
+  }
+
+  const started = now();
+  const answer = await deps.ecs.send(new RunTaskCommand(request)).catch((err: unknown) => {
+    if (REFUSED.has(errorName(err) ?? '')) {
+      throw new ActionError(`run-task ${label}: RunTask refused: ${messageOf(err)}`);
+    }
+    return clusterMissing(err, cluster);
+  });
+  const tasks = answer.tasks ?? [];
+  deps.onStarted(tasks.flatMap((t) => (t.taskArn ? [t.taskArn] : [])));
+  const watch = new Watch(tasks, deps, cluster, container, target);
+  const ids = () => watch.views.map((v) => v.id).join(', ');
+  const which = () =>
+    watch.views.length === 1 ? `task ${ids()}` : `${watch.views.length} tasks ${ids()}`;
+  if (tasks.length > 0) {
+    deps.log.info(`Started ${which()} of ${label} on cluster ${cluster}`);
+    if (target !== undefined) {
+      deps.log.info(`Streaming the log of container '${container}' from ${target.group}`);
+    }
+  }
+
+  const failures = answer.failures ?? [];
+  if (failures.length > 0 || tasks.length === 0) {
+    const reasons = [...new Set(failures.map((f) => f.reason ?? 'no reason given'))].join('; ');
+    const actions = await watch.stop(
+      'Another task of the same run failed to start (fargate-delivery run-task)',
+      STOP_BUDGET_MS,
+    );
+    const stopped =
+      actions.size > 0 ? `; stopped the ${plural(actions.size, 'task')} that started` : '';
+    return finish(
+      watch,
+      'failed',
+      `run-task ${label}: RunTask could not start ${failures.length} of ${inputs.count} task(s): ${reasons}${stopped}`,
+      actions,
+    );
+  }
+
+  const deadline = started + inputs.timeoutMs;
+  const callSignal = () =>
+    AbortSignal.any([
+      deps.signal,
+      AbortSignal.timeout(Math.ceil(Math.max(MIN_CALL_BUDGET_MS, deadline - now()))),
+    ]);
+  let ending: Ending;
+  try {
+    ending = await poll<Ending>(
+      async () => {
+        if (deps.signal.aborted) return { done: true, value: { kind: 'cancelled' } };
+        const signal = callSignal();
+        try {
+          await watch.describe(signal);
+        } catch (err) {
+          if (deps.signal.aborted) return { done: true, value: { kind: 'cancelled' } };
+          if (isThrottling(err)) throw err;
+          if (!isTransient(err) && errorName(err) !== 'AbortError') throw err;
+          deps.log.info(`DescribeTasks: ${describeError(err)}; trying again`);
+          return { done: false };
+        }
+        await watch.readLogs(signal);
+        return watch.finished() ? { done: true, value: { kind: 'stopped' } } : { done: false };
+      },
+      {
+        intervalMs: inputs.pollIntervalMs,
+        deadline,
+        now,
+        sleep: (ms) => sleep(ms, deps.signal),
+      },
+    );
+  } catch (err) {
+    ending = err instanceof PollTimeoutError ? { kind: 'timed-out' } : { kind: 'lost', error: err };
+  }
+  notes.push(...watch.logProblems());
+
+  const status = () => watch.views.map((v) => v.lastStatus).join(', ');
+  switch (ending.kind) {
+    case 'stopped': {
+      const failing = watch.views.filter((v) => !verdict(v, container).ok);
+      if (failing.length === 0) {
+        return finish(
+          watch,
+          'succeeded',
+          `run-task ${label}: ${which()} exited 0 (container '${container}') in ${formatDuration(durationSeconds(watch.views, now() - started) * 1000)}`,
+        );
+      }
+      const first = failing[0]!;
+      const why = (verdict(first, container) as { why: string }).why;
+      const lines = watch.tail.lines.slice(-FAILURE_LINES);
+      const others =
+        failing.length > 1 ? ` (${failing.length} of ${watch.views.length} tasks failed)` : '';
+      return finish(
+        watch,
+        'failed',
+        `run-task ${label}: task ${first.id} ${why}${others}`,
+        new Map(),
+        lines.length > 0 ? `; last log lines: ${quoteLines(lines)}` : '',
+      );
+    }
+    case 'timed-out': {
+      const was = status();
+      const actions = await watch.stop(
+        `Timed out after ${formatDuration(inputs.timeoutMs)} (fargate-delivery run-task)`,
+        STOP_BUDGET_MS,
+      );
+      return finish(
+        watch,
+        'timed-out',
+        `run-task ${label}: timed out after ${formatDuration(inputs.timeoutMs)} with ${which()} ${was}; ${summarize(actions)}`,
+        actions,
+      );
+    }
+    case 'cancelled': {
+      const was = status();
+      const why = `cancelled (${String(deps.signal.reason)})`;
+      if (inputs.onCancel === 'leave') {
+        const left = new Map(
+          watch.views
+            .filter((v) => !isStopped(v))
+            .map((v) => [v.arn, 'left running (on-cancel: leave)']),
+        );
+        return finish(
+          watch,
+          'cancelled',
+          `run-task ${label}: ${why} with ${which()} ${was}; ${left.size > 0 ? 'left running (on-cancel: leave)' : 'nothing left running'}`,
+          left,
+        );
+      }
+      const actions = await watch.stop(
+        'The workflow run was cancelled (fargate-delivery run-task)',
+        CANCEL_STOP_BUDGET_MS,
+      );
+      return finish(
+        watch,
+        'cancelled',
+        `run-task ${label}: ${why} with ${which()} ${was}; ${summarize(actions)}`,
+        actions,
+      );
+    }
+    case 'lost': {
+      const was = status();
+      const problem = describeError(ending.error);
+      const actions =
+        inputs.onCancel === 'leave'
+          ? new Map(
+              watch.views
+                .filter((v) => !isStopped(v))
+                .map((v) => [v.arn, 'left running (on-cancel: leave)']),
+            )
+          : await watch.stop(
+              'The step could no longer follow the task (fargate-delivery run-task)',
+              STOP_BUDGET_MS,
+            );
+      return finish(
+        watch,
+        'failed',
+        `run-task ${label}: lost track of ${which()} (${was}): ${problem}; ${summarize(actions)}`,
+        actions,
+      );
+    }
+  }
+
+  function finish(
+    w: Watch,
+    outcome: RunStatus,
+    message: string,
+    actions: Map<string, string> = new Map(),
+    output = '',
+  ): RunTaskResult {
+    const reported = reportedTask(w.views, container);
+    const reports: TaskReport[] = w.views.map((v) => {
+      const url = w.logUrl(v);
+      const action = actions.get(v.arn);
+      return { ...v, ...(url ? { logUrl: url } : {}), ...(action ? { action } : {}) };
+    });
+    const result: RunTaskResult = {
+      ...base,
+      status: outcome,
+      tasks: reports,
+      durationSeconds: durationSeconds(w.views, now() - started),
+      lastLines: w.tail.lines,
+      message: `${message}${output}`,
+      outcome: message,
+    };
+    const report = reports.find((r) => r.arn === reported?.arn);
+    if (report?.exitCode !== undefined) result.exitCode = report.exitCode;
+    if (report?.stoppedReason !== undefined) result.stoppedReason = report.stoppedReason;
+    if (report?.logUrl !== undefined) result.logUrl = report.logUrl;
+    return result;
+  }
+}
+
+function withOverride(override: ReturnType<typeof containerOverride>) {
+  return override === undefined ? {} : { override };
+}
+
+function summarize(actions: Map<string, string>): string {
+  const kinds = [...new Set(actions.values())];
+  if (kinds.length === 0) return 'nothing left running';
+  return kinds.join('; ');
+}
