@@ -35,6 +35,28 @@ export async function main(): Promise<void> {
     return;
   }
   core.saveState(STATE.isPost, 'true');
+  let taskArns: string[] = [];
+  let result: RunTaskResult;
+  try {
+    result = await start((arns) => {
+      taskArns = arns;
+      core.saveState(STATE.taskArns, JSON.stringify(arns));
+    });
+  } catch (err) {
+    // A bad input, a refused request, a crash: the outputs and summary still say what happened.
+    writeOutputs(undefined, taskArns);
+    await core.summary.addRaw(renderErrorSummary(describeError(err))).write();
+    throw err;
+  }
+  // A task whose StopTask failed stays the post step's to stop.
+  if (result.settled) core.saveState(STATE.settled, 'true');
+  writeOutputs(result, taskArns);
+  await core.summary.addRaw(renderSummary(result)).write();
+  if (result.status !== 'succeeded') throw new ActionError(result.message);
+  core.notice(result.message);
+}
+
+async function start(onStarted: (arns: string[]) => void): Promise<RunTaskResult> {
   const inputs = getInputs();
   const region = resolveRegion(inputs.aws.region);
   const ecs = createAwsClient(ECSClient, inputs.aws);
@@ -50,16 +72,13 @@ export async function main(): Promise<void> {
   const startedBy = `fd-run-task-${runnerContext().runId ?? 'local'}-${randomBytes(4).toString('hex')}`;
   const saved: SavedRun = { cluster: inputs.cluster, region, startedBy, onCancel: inputs.onCancel };
   core.saveState(STATE.run, JSON.stringify(saved));
-
-  let taskArns: string[] = [];
   const cancel = cancellation((name) =>
     core.info(
       `Received ${name}: ${inputs.onCancel === 'rollback' ? 'stopping the task' : 'leaving the task running (on-cancel: leave)'}`,
     ),
   );
-  let result: RunTaskResult;
   try {
-    result = await run(inputs, {
+    return await run(inputs, {
       ecs,
       logs,
       log: actionsLog,
@@ -68,23 +87,11 @@ export async function main(): Promise<void> {
       signal: cancel.signal,
       startedBy,
       clientToken: randomUUID(),
-      onStarted: (arns) => {
-        taskArns = arns;
-        core.saveState(STATE.taskArns, JSON.stringify(arns));
-      },
+      onStarted,
     });
-  } catch (err) {
-    writeOutputs(undefined, taskArns);
-    await core.summary.addRaw(renderErrorSummary(describeError(err))).write();
-    throw err;
   } finally {
     cancel.dispose();
   }
-  core.saveState(STATE.settled, 'true');
-  writeOutputs(result, taskArns);
-  await core.summary.addRaw(renderSummary(result)).write();
-  if (result.status !== 'succeeded') throw new ActionError(result.message);
-  core.notice(result.message);
 }
 
 async function post(): Promise<void> {

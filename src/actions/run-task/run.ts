@@ -69,6 +69,8 @@ export interface RunTaskResult {
   message: string;
   /** The message without the task's own output (which it may end with): safe for Markdown. */
   outcome: string;
+  /** Every task ended, was stopped or was knowingly left; false when a StopTask failed. */
+  settled: boolean;
   notes: string[];
 }
 
@@ -102,6 +104,7 @@ const CANCEL_STOP_BUDGET_MS = 5_000;
 const STOP_BUDGET_MS = 20_000;
 const MIN_CALL_BUDGET_MS = 1_000;
 const FAILURE_LINES = 3;
+const STOP_FAILED = 'StopTask failed';
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
   try {
@@ -261,7 +264,7 @@ class Watch {
           done.set(view.arn, 'stopped with StopTask');
           this.#deps.log.info(`Stopped task ${view.id} (StopTask)`);
         } catch (err) {
-          done.set(view.arn, `StopTask failed (${describeError(err)}): it may still be running`);
+          done.set(view.arn, `${STOP_FAILED} (${describeError(err)}): it may still be running`);
         }
       }),
     );
@@ -330,6 +333,7 @@ export async function run(inputs: RunTaskInputs, deps: RunDeps): Promise<RunTask
       lastLines: [],
       message: `run-task ${label}: cancelled (${String(deps.signal.reason)}) before any task started`,
       outcome: `run-task ${label}: cancelled (${String(deps.signal.reason)}) before any task started`,
+      settled: true,
     };
   }
 
@@ -514,6 +518,7 @@ export async function run(inputs: RunTaskInputs, deps: RunDeps): Promise<RunTask
       lastLines: w.tail.lines,
       message: `${message}${output}`,
       outcome: message,
+      settled: ![...actions.values()].some((a) => a.startsWith(STOP_FAILED)),
     };
     const report = reports.find((r) => r.arn === reported?.arn);
     if (report?.exitCode !== undefined) result.exitCode = report.exitCode;

@@ -206,6 +206,8 @@ describe('run-task from its bundle (sandbox)', () => {
       'subnets: is required when no service is given to copy the network configuration from (give subnets or service)',
     ]);
     expect(sb.calls).toEqual([]);
+    expect(result.summary).toContain('### ❌ run-task failed');
+    expect(result.outputs).toMatchObject({ 'task-arns': '[]', 'exit-code': '' });
   });
 });
 

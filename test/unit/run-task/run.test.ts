@@ -332,10 +332,29 @@ describe('run-task: runs that do not end by themselves', () => {
     });
     expect(result).toMatchObject({
       status: 'timed-out',
+      settled: true,
       message: 'run-task web:8: timed out after 1m with task abc RUNNING; stopped with StopTask',
     });
     // Polls every 5 s of a 1-minute timeout, and one last look at the deadline.
     expect(ecs.commandCalls(DescribeTasksCommand).length).toBeLessThanOrEqual(14);
+  });
+
+  test('a StopTask that fails leaves the run unsettled, for the post step to stop', async () => {
+    standard();
+    logStream([]);
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [task('abc', 'RUNNING')] });
+    ecs.on(StopTaskCommand).rejects(
+      Object.assign(new Error('Service Unavailable'), {
+        name: 'ServerException',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    );
+    const { deps } = setup();
+    const result = await run(inputs(), deps);
+    expect(result.settled).toBe(false);
+    expect(result.message).toBe(
+      'run-task web:8: timed out after 1m with task abc RUNNING; StopTask failed (AWS ServerException (HTTP 500): Service Unavailable): it may still be running',
+    );
   });
 
   test('cancelled (SIGINT) with on-cancel rollback: the task is stopped', async () => {

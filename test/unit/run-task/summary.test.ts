@@ -28,6 +28,7 @@ const result: RunTaskResult = {
   outcome:
     "run-task web:8: task abc container 'web' exited with code 3: Essential container in task exited",
   notes: [],
+  settled: true,
 };
 
 /** The fenced blocks of a Markdown text, as CommonMark closes them: a fence of the same character, at least as long. */
