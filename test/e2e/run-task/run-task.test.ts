@@ -172,6 +172,45 @@ describe('run-task from its bundle (sandbox)', () => {
     expect(result.post?.annotations.filter((a) => a.level !== 'debug')).toEqual([]);
   });
 
+  test('a burst of 5xx answers longer than the SDK retries is waited out', async () => {
+    const sb = await sandbox();
+    sb.faults.set([
+      {
+        kind: 'error',
+        status: 503,
+        service: 'ecs',
+        operation: 'DescribeTasks',
+        after: 1,
+        count: 8,
+      },
+    ]);
+    const result = await runTask(sb, { command: 'npm run migrate', 'aws-max-attempts': '2' });
+    expect(result.exitCode, result.log).toBe(0);
+    expect(sb.callsTo('DescribeTasks').filter((c) => c.fault).length).toBe(8);
+    expect(result.log).toMatch(
+      /DescribeTasks: AWS ServiceUnavailableException \(HTTP 503\).*; trying again/,
+    );
+  });
+
+  test('a DescribeTasks that never answers does not hold the step past its timeout', async () => {
+    const sb = await sandbox();
+    sb.faults.set([
+      { kind: 'latency', latencyMs: 120_000, service: 'ecs', operation: 'DescribeTasks', after: 2 },
+    ]);
+    // Without a deadline on each call the step would wait out the SDK's 30 s request timeout
+    // at least once; the harness kills it at 25 s, which then fails the exit code check.
+    const result = await runTask(
+      sb,
+      { command: 'sleep infinity', timeout: '3s' },
+      { timeoutMs: 25_000 },
+    );
+    expect(result.exitCode).toBe(1);
+    expect(result.errors[0]).toMatch(
+      /^run-task web:7: timed out after 3s with task \w+ \w+; stopped with StopTask$/,
+    );
+    expect(tasks(sb)[0]!.stopCode).toBe('UserInitiated');
+  });
+
   test('hostile log lines stay text: none becomes a workflow command', async () => {
     const sb = await sandbox();
     const result = await runTask(sb, { command: 'npm run hostile' });
