@@ -9,6 +9,7 @@ import {
   DescribeTasksCommand,
   type ECSClient,
   RunTaskCommand,
+  type RunTaskRequest,
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
@@ -105,6 +106,7 @@ const STOP_BUDGET_MS = 20_000;
 const MIN_CALL_BUDGET_MS = 1_000;
 const FAILURE_LINES = 3;
 const STOP_FAILED = 'StopTask failed';
+const LEFT_RUNNING = 'left running (on-cancel: leave)';
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
   try {
@@ -278,11 +280,84 @@ type Ending =
   | { kind: 'cancelled' }
   | { kind: 'lost'; error: unknown };
 
+/** Everything decided before RunTask. */
+interface Prepared {
+  label: string;
+  container: string;
+  target: LogTarget | undefined;
+  request: RunTaskRequest;
+  base: Pick<
+    RunTaskResult,
+    'taskDefinitionArn' | 'registered' | 'cluster' | 'container' | 'command' | 'notes'
+  >;
+}
+
+/** A run that has started: what `conclude` needs to say how it ended. */
+interface Started extends Prepared {
+  watch: Watch;
+  startedAt: number;
+}
+
 export async function run(inputs: RunTaskInputs, deps: RunDeps): Promise<RunTaskResult> {
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? pause;
-  const { cluster } = inputs;
+  const prepared = await prepare(inputs, deps);
+  if (deps.signal.aborted) {
+    const message = `run-task ${prepared.label}: cancelled (${String(deps.signal.reason)}) before any task started`;
+    return {
+      ...prepared.base,
+      status: 'cancelled',
+      tasks: [],
+      durationSeconds: 0,
+      lastLines: [],
+      message,
+      outcome: message,
+      settled: true,
+    };
+  }
+  const startedAt = now();
+  const answer = await deps.ecs.send(new RunTaskCommand(prepared.request)).catch((err: unknown) => {
+    if (REFUSED.has(errorName(err) ?? '')) {
+      throw new ActionError(`run-task ${prepared.label}: RunTask refused: ${messageOf(err)}`);
+    }
+    return clusterMissing(err, inputs.cluster);
+  });
+  const tasks = answer.tasks ?? [];
+  deps.onStarted(tasks.flatMap((t) => (t.taskArn ? [t.taskArn] : [])));
+  const watch = new Watch(tasks, deps, inputs.cluster, prepared.container, prepared.target);
+  const started: Started = { ...prepared, watch, startedAt };
+  if (tasks.length > 0) {
+    deps.log.info(`Started ${which(watch)} of ${prepared.label} on cluster ${inputs.cluster}`);
+    if (prepared.target !== undefined) {
+      deps.log.info(
+        `Streaming the log of container '${prepared.container}' from ${prepared.target.group}`,
+      );
+    }
+  }
+  const failures = answer.failures ?? [];
+  if (failures.length > 0 || tasks.length === 0) {
+    const reasons = [...new Set(failures.map((f) => f.reason ?? 'no reason given'))].join('; ');
+    const actions = await watch.stop(
+      'Another task of the same run failed to start (fargate-delivery run-task)',
+      STOP_BUDGET_MS,
+    );
+    const stopped =
+      actions.size > 0 ? `; stopped the ${plural(actions.size, 'task')} that started` : '';
+    return finish(
+      started,
+      deps,
+      'failed',
+      `run-task ${prepared.label}: RunTask could not start ${failures.length} of ${inputs.count} task(s): ${reasons}${stopped}`,
+      actions,
+    );
+  }
+  const ending = await follow(watch, inputs, deps, startedAt);
+  prepared.base.notes.push(...watch.logProblems());
+  return conclude(ending, started, inputs, deps);
+}
 
+/** The revision, the container, the service to copy and where the log is: RunTask's request. */
+async function prepare(inputs: RunTaskInputs, deps: RunDeps): Promise<Prepared> {
+  const { cluster } = inputs;
   const td = await resolveTaskDefinition(deps.ecs, inputs.taskDefinition, deps.log);
   const label = shortTaskDefinition(td.arn);
   const container = pickContainer(td.containers, inputs.containerName, label).name ?? '';
@@ -305,7 +380,6 @@ export async function run(inputs: RunTaskInputs, deps: RunDeps): Promise<RunTask
     else target = found;
   }
   for (const note of notes) deps.log.info(note);
-
   const request = runTaskRequest({
     cluster,
     taskDefinitionArn: td.arn,
@@ -316,73 +390,43 @@ export async function run(inputs: RunTaskInputs, deps: RunDeps): Promise<RunTask
     startedBy: deps.startedBy,
     clientToken: deps.clientToken,
   });
-  const base = {
-    taskDefinitionArn: td.arn,
-    registered: td.registered,
-    cluster,
+  return {
+    label,
     container,
-    ...(inputs.command !== undefined ? { command: inputs.command } : {}),
-    notes,
+    target,
+    request,
+    base: {
+      taskDefinitionArn: td.arn,
+      registered: td.registered,
+      cluster,
+      container,
+      ...(inputs.command !== undefined ? { command: inputs.command } : {}),
+      notes,
+    },
   };
-  if (deps.signal.aborted) {
-    return {
-      ...base,
-      status: 'cancelled',
-      tasks: [],
-      durationSeconds: 0,
-      lastLines: [],
-      message: `run-task ${label}: cancelled (${String(deps.signal.reason)}) before any task started`,
-      outcome: `run-task ${label}: cancelled (${String(deps.signal.reason)}) before any task started`,
-      settled: true,
-    };
-  }
+}
 
-  const started = now();
-  const answer = await deps.ecs.send(new RunTaskCommand(request)).catch((err: unknown) => {
-    if (REFUSED.has(errorName(err) ?? '')) {
-      throw new ActionError(`run-task ${label}: RunTask refused: ${messageOf(err)}`);
-    }
-    return clusterMissing(err, cluster);
-  });
-  const tasks = answer.tasks ?? [];
-  deps.onStarted(tasks.flatMap((t) => (t.taskArn ? [t.taskArn] : [])));
-  const watch = new Watch(tasks, deps, cluster, container, target);
-  const ids = () => watch.views.map((v) => v.id).join(', ');
-  const which = () =>
-    watch.views.length === 1 ? `task ${ids()}` : `${watch.views.length} tasks ${ids()}`;
-  if (tasks.length > 0) {
-    deps.log.info(`Started ${which()} of ${label} on cluster ${cluster}`);
-    if (target !== undefined) {
-      deps.log.info(`Streaming the log of container '${container}' from ${target.group}`);
-    }
-  }
-
-  const failures = answer.failures ?? [];
-  if (failures.length > 0 || tasks.length === 0) {
-    const reasons = [...new Set(failures.map((f) => f.reason ?? 'no reason given'))].join('; ');
-    const actions = await watch.stop(
-      'Another task of the same run failed to start (fargate-delivery run-task)',
-      STOP_BUDGET_MS,
-    );
-    const stopped =
-      actions.size > 0 ? `; stopped the ${plural(actions.size, 'task')} that started` : '';
-    return finish(
-      watch,
-      'failed',
-      `run-task ${label}: RunTask could not start ${failures.length} of ${inputs.count} task(s): ${reasons}${stopped}`,
-      actions,
-    );
-  }
-
-  const deadline = started + inputs.timeoutMs;
+/**
+ * Polls the tasks (and reads their logs) until all stopped, the deadline passes or the run is
+ * cancelled. Every call carries the deadline, so a call that hangs cannot hold the step past it;
+ * 5xx answers and timeouts are waited out, throttling slows the polls.
+ */
+async function follow(
+  watch: Watch,
+  inputs: RunTaskInputs,
+  deps: RunDeps,
+  startedAt: number,
+): Promise<Ending> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? pause;
+  const deadline = startedAt + inputs.timeoutMs;
   const callSignal = () =>
     AbortSignal.any([
       deps.signal,
       AbortSignal.timeout(Math.ceil(Math.max(MIN_CALL_BUDGET_MS, deadline - now()))),
     ]);
-  let ending: Ending;
   try {
-    ending = await poll<Ending>(
+    return await poll<Ending>(
       async () => {
         if (deps.signal.aborted) return { done: true, value: { kind: 'cancelled' } };
         const signal = callSignal();
@@ -398,27 +442,44 @@ export async function run(inputs: RunTaskInputs, deps: RunDeps): Promise<RunTask
         await watch.readLogs(signal);
         return watch.finished() ? { done: true, value: { kind: 'stopped' } } : { done: false };
       },
-      {
-        intervalMs: inputs.pollIntervalMs,
-        deadline,
-        now,
-        sleep: (ms) => sleep(ms, deps.signal),
-      },
+      { intervalMs: inputs.pollIntervalMs, deadline, now, sleep: (ms) => sleep(ms, deps.signal) },
     );
   } catch (err) {
-    ending = err instanceof PollTimeoutError ? { kind: 'timed-out' } : { kind: 'lost', error: err };
+    return err instanceof PollTimeoutError ? { kind: 'timed-out' } : { kind: 'lost', error: err };
   }
-  notes.push(...watch.logProblems());
+}
 
-  const status = () => watch.views.map((v) => v.lastStatus).join(', ');
+function which(watch: Watch): string {
+  const ids = watch.views.map((v) => v.id).join(', ');
+  return watch.views.length === 1 ? `task ${ids}` : `${watch.views.length} tasks ${ids}`;
+}
+
+function leaveRunning(watch: Watch): Map<string, string> {
+  return new Map(
+    watch.views.filter((v) => !isStopped(v)).map((v) => [v.arn, LEFT_RUNNING] as const),
+  );
+}
+
+/** How the run ended, and what was done about tasks still running (stopped, or left). */
+async function conclude(
+  ending: Ending,
+  run: Started,
+  inputs: RunTaskInputs,
+  deps: RunDeps,
+): Promise<RunTaskResult> {
+  const { watch, label, container } = run;
+  const now = deps.now ?? Date.now;
+  const was = watch.views.map((v) => v.lastStatus).join(', ');
   switch (ending.kind) {
     case 'stopped': {
       const failing = watch.views.filter((v) => !verdict(v, container).ok);
       if (failing.length === 0) {
+        const took = formatDuration(durationSeconds(watch.views, now() - run.startedAt) * 1000);
         return finish(
-          watch,
+          run,
+          deps,
           'succeeded',
-          `run-task ${label}: ${which()} exited 0 (container '${container}') in ${formatDuration(durationSeconds(watch.views, now() - started) * 1000)}`,
+          `run-task ${label}: ${which(watch)} exited 0 (container '${container}') in ${took}`,
         );
       }
       const first = failing[0]!;
@@ -427,7 +488,8 @@ export async function run(inputs: RunTaskInputs, deps: RunDeps): Promise<RunTask
       const others =
         failing.length > 1 ? ` (${failing.length} of ${watch.views.length} tasks failed)` : '';
       return finish(
-        watch,
+        run,
+        deps,
         'failed',
         `run-task ${label}: task ${first.id} ${why}${others}`,
         new Map(),
@@ -435,97 +497,86 @@ export async function run(inputs: RunTaskInputs, deps: RunDeps): Promise<RunTask
       );
     }
     case 'timed-out': {
-      const was = status();
+      const limit = formatDuration(inputs.timeoutMs);
       const actions = await watch.stop(
-        `Timed out after ${formatDuration(inputs.timeoutMs)} (fargate-delivery run-task)`,
+        `Timed out after ${limit} (fargate-delivery run-task)`,
         STOP_BUDGET_MS,
       );
       return finish(
-        watch,
+        run,
+        deps,
         'timed-out',
-        `run-task ${label}: timed out after ${formatDuration(inputs.timeoutMs)} with ${which()} ${was}; ${summarize(actions)}`,
+        `run-task ${label}: timed out after ${limit} with ${which(watch)} ${was}; ${summarize(actions)}`,
         actions,
       );
     }
     case 'cancelled': {
-      const was = status();
-      const why = `cancelled (${String(deps.signal.reason)})`;
-      if (inputs.onCancel === 'leave') {
-        const left = new Map(
-          watch.views
-            .filter((v) => !isStopped(v))
-            .map((v) => [v.arn, 'left running (on-cancel: leave)']),
-        );
-        return finish(
-          watch,
-          'cancelled',
-          `run-task ${label}: ${why} with ${which()} ${was}; ${left.size > 0 ? 'left running (on-cancel: leave)' : 'nothing left running'}`,
-          left,
-        );
-      }
-      const actions = await watch.stop(
-        'The workflow run was cancelled (fargate-delivery run-task)',
-        CANCEL_STOP_BUDGET_MS,
-      );
+      const actions =
+        inputs.onCancel === 'leave'
+          ? leaveRunning(watch)
+          : await watch.stop(
+              'The workflow run was cancelled (fargate-delivery run-task)',
+              CANCEL_STOP_BUDGET_MS,
+            );
       return finish(
-        watch,
+        run,
+        deps,
         'cancelled',
-        `run-task ${label}: ${why} with ${which()} ${was}; ${summarize(actions)}`,
+        `run-task ${label}: cancelled (${String(deps.signal.reason)}) with ${which(watch)} ${was}; ${summarize(actions)}`,
         actions,
       );
     }
     case 'lost': {
-      const was = status();
-      const problem = describeError(ending.error);
       const actions =
         inputs.onCancel === 'leave'
-          ? new Map(
-              watch.views
-                .filter((v) => !isStopped(v))
-                .map((v) => [v.arn, 'left running (on-cancel: leave)']),
-            )
+          ? leaveRunning(watch)
           : await watch.stop(
               'The step could no longer follow the task (fargate-delivery run-task)',
               STOP_BUDGET_MS,
             );
       return finish(
-        watch,
+        run,
+        deps,
         'failed',
-        `run-task ${label}: lost track of ${which()} (${was}): ${problem}; ${summarize(actions)}`,
+        `run-task ${label}: lost track of ${which(watch)} (${was}): ${describeError(ending.error)}; ${summarize(actions)}`,
         actions,
       );
     }
   }
+}
 
-  function finish(
-    w: Watch,
-    outcome: RunStatus,
-    message: string,
-    actions: Map<string, string> = new Map(),
-    output = '',
-  ): RunTaskResult {
-    const reported = reportedTask(w.views, container);
-    const reports: TaskReport[] = w.views.map((v) => {
-      const url = w.logUrl(v);
-      const action = actions.get(v.arn);
-      return { ...v, ...(url ? { logUrl: url } : {}), ...(action ? { action } : {}) };
-    });
-    const result: RunTaskResult = {
-      ...base,
-      status: outcome,
-      tasks: reports,
-      durationSeconds: durationSeconds(w.views, now() - started),
-      lastLines: w.tail.lines,
-      message: `${message}${output}`,
-      outcome: message,
-      settled: ![...actions.values()].some((a) => a.startsWith(STOP_FAILED)),
-    };
-    const report = reports.find((r) => r.arn === reported?.arn);
-    if (report?.exitCode !== undefined) result.exitCode = report.exitCode;
-    if (report?.stoppedReason !== undefined) result.stoppedReason = report.stoppedReason;
-    if (report?.logUrl !== undefined) result.logUrl = report.logUrl;
-    return result;
-  }
+/** The result: the reported task's exit code and reason, each task's state, the last lines. */
+function finish(
+  run: Started,
+  deps: RunDeps,
+  status: RunStatus,
+  message: string,
+  actions: Map<string, string> = new Map(),
+  output = '',
+): RunTaskResult {
+  const { watch } = run;
+  const now = deps.now ?? Date.now;
+  const reported = reportedTask(watch.views, run.container);
+  const reports: TaskReport[] = watch.views.map((v) => {
+    const url = watch.logUrl(v);
+    const action = actions.get(v.arn);
+    return { ...v, ...(url ? { logUrl: url } : {}), ...(action ? { action } : {}) };
+  });
+  const result: RunTaskResult = {
+    ...run.base,
+    status,
+    tasks: reports,
+    durationSeconds: durationSeconds(watch.views, now() - run.startedAt),
+    lastLines: watch.tail.lines,
+    message: `${message}${output}`,
+    outcome: message,
+    settled: ![...actions.values()].some((a) => a.startsWith(STOP_FAILED)),
+  };
+  const report = reports.find((r) => r.arn === reported?.arn);
+  if (report?.exitCode !== undefined) result.exitCode = report.exitCode;
+  if (report?.stoppedReason !== undefined) result.stoppedReason = report.stoppedReason;
+  if (report?.logUrl !== undefined) result.logUrl = report.logUrl;
+  return result;
 }
 
 function withOverride(override: ReturnType<typeof containerOverride>) {
