@@ -16,3 +16,20 @@ export function code(text: string): string {
  * with it is safe.
  */
 export const BODY_LIMIT = 65_536;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what it removes
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
+/**
+ * Untrusted lines as a fenced code block that nothing inside can close: the fence is longer than
+ * any run of backticks in the text. Inside it GitHub renders no Markdown, HTML or mentions;
+ * terminal colour codes and other control characters are dropped.
+ */
+export function codeBlock(lines: string[]): string {
+  const text = lines.map((line) => line.replace(ANSI_ESCAPE, '').replace(CONTROL, '')).join('\n');
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}text\n${text}\n${fence}`;
+}

@@ -11,6 +11,7 @@ import type { GitHubScenario } from './github.ts';
 import type { CodeDeployScenario } from './services/codedeploy.ts';
 import type { EcrScenario } from './services/ecr.ts';
 import type { EcsScenario } from './services/ecs.ts';
+import type { LogsScenario } from './services/logs.ts';
 
 export interface Scenario {
   /** Shown by the CLI. */
@@ -29,6 +30,8 @@ export interface Scenario {
   ecr?: EcrScenario;
   github?: GitHubScenario;
   faults?: FaultSpec[];
+  /** CloudWatch Logs: the log groups that exist (tasks' awslogs output lands there). */
+  logs?: LogsScenario;
 }
 
 export interface ResolvedScenario extends Scenario {
@@ -52,6 +55,7 @@ const KEYS = new Set([
   'ecr',
   'github',
   'faults',
+  'logs',
 ]);
 
 export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');

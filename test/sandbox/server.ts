@@ -20,6 +20,8 @@ import {
 import { type CodeDeployModule, createCodeDeploy } from './services/codedeploy.ts';
 import type { EcrModule, EcrScenario } from './services/ecr.ts';
 import { createEcs, type EcsModule } from './services/ecs.ts';
+import { registryImages } from './services/ecs-run-task.ts';
+import { createLogs, type LogsModule } from './services/logs.ts';
 import {
   type AccountContext,
   AwsError,
@@ -84,6 +86,7 @@ const SERVICE_BY_PREFIX: Record<string, ServiceName> = {
   AmazonEC2ContainerServiceV20141113: 'ecs',
   AmazonEC2ContainerRegistry_V20150921: 'ecr',
   CodeDeploy_20141006: 'codedeploy',
+  Logs_20140328: 'logs',
 };
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -408,6 +411,8 @@ export interface Sandbox {
   callsTo(operation: string, service?: ServiceName): CallRecord[];
   ecs: EcsModule;
   codedeploy: CodeDeployModule;
+  /** CloudWatch Logs, where standalone tasks' awslogs output lands. */
+  logs: LogsModule;
   ecr?: EcrModule;
   github?: GitHubModule;
   registry?: Registry;
@@ -464,6 +469,8 @@ export async function startSandbox(
   ecs.setup();
   const codedeploy = createCodeDeploy(scenario.codedeploy, { ...ctx, ecs });
   codedeploy.setup();
+  const logs = createLogs(scenario.logs, ctx);
+  ecs.runTasks.connect({ logs });
 
   let registry: Registry | undefined;
   let ecr: EcrModule | undefined;
@@ -482,13 +489,14 @@ export async function startSandbox(
       });
       await ecr.setup();
     }
+    if (registry !== undefined) ecs.runTasks.connect({ images: registryImages(registry) });
     const github = deps.createGitHub?.(scenario.github, { clock });
     server = await startServer({
       ...(options.port !== undefined ? { port: options.port } : {}),
       clock,
       scheduler,
       faults,
-      aws: [ecs, codedeploy, ...(ecr !== undefined ? [ecr] : [])],
+      aws: [ecs, codedeploy, logs, ...(ecr !== undefined ? [ecr] : [])],
       ...(github !== undefined ? { github } : {}),
       record,
     });
@@ -528,6 +536,7 @@ export async function startSandbox(
         ),
       ecs,
       codedeploy,
+      logs,
       ...(ecr !== undefined ? { ecr } : {}),
       ...(github !== undefined ? { github } : {}),
       ...(registry !== undefined ? { registry } : {}),

@@ -32,7 +32,7 @@ export class GitHubError extends Error {
   }
 }
 
-export type ServiceName = 'ecs' | 'ecr' | 'codedeploy' | 'github' | 'registry';
+export type ServiceName = 'ecs' | 'ecr' | 'codedeploy' | 'logs' | 'github' | 'registry';
 
 /** One recorded call. Secrets (tokens, passwords, Authorization headers) are never recorded. */
 export interface CallRecord {
@@ -57,8 +57,8 @@ export interface AccountContext {
 
 /** An AWS JSON 1.1 service: the server routes `X-Amz-Target: <targetPrefix>.<Operation>` here. */
 export interface AwsServiceModule {
-  readonly name: 'ecs' | 'ecr' | 'codedeploy';
-  /** e.g. `AmazonEC2ContainerServiceV20141113`, `AmazonEC2ContainerRegistry_V20150921`, `CodeDeploy_20141006`. */
+  readonly name: 'ecs' | 'ecr' | 'codedeploy' | 'logs';
+  /** e.g. `AmazonEC2ContainerServiceV20141113`, `AmazonEC2ContainerRegistry_V20150921`, `CodeDeploy_20141006`, `Logs_20140328`. */
   readonly targetPrefix: string;
   /** Return the response body, or throw `AwsError`. Unknown operations throw `UnknownOperationException`. */
   handle(operation: string, params: Record<string, unknown>): unknown | Promise<unknown>;

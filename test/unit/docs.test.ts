@@ -158,9 +158,12 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
+/** IAM prefixes that differ from the SDK package's suffix (`@aws-sdk/client-<suffix>`). */
+const IAM_PREFIX: Record<string, string> = { 'cloudwatch-logs': 'logs' };
+
 /**
  * `service:Operation` for every SDK command the action's source sends. The IAM prefix of each
- * AWS client the suite uses (ecs, ecr, codedeploy) is its package's suffix.
+ * AWS client is its package's suffix (ecs, ecr, codedeploy), or the one IAM_PREFIX names.
  */
 function awsCalls(action: string): string[] {
   const calls = new Set<string>();
@@ -174,7 +177,7 @@ function awsCalls(action: string): string[] {
         const name = raw.trim();
         if (!/^[A-Z]\w*Command$/.test(name)) continue;
         if (source.includes(`new ${name}(`))
-          calls.add(`${service}:${name.slice(0, -'Command'.length)}`);
+          calls.add(`${IAM_PREFIX[service!] ?? service}:${name.slice(0, -'Command'.length)}`);
       }
     }
   }

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { ActionError, InputError } from '../../lib/errors.ts';
 import { formatDuration } from '../../lib/inputs.ts';
+import { sameTaskDefinition, shortTaskDefinition } from '../../lib/task-definition.ts';
 import { type AppSpec, appSpecFromFile, appSpecFromService, checkContainer } from './appspec.ts';
 import {
   checkDeploymentGroup,
@@ -42,7 +43,6 @@ import {
 } from './inputs.ts';
 import { INPUT } from './names.ts';
 import { Progress } from './progress.ts';
-import { sameTaskDefinition, shortTaskDefinition } from './task-definition.ts';
 import type { DeployResult, Logger, WaitOutcome } from './types.ts';
 
 export interface Clients {

@@ -15,10 +15,10 @@ import {
 } from '@aws-sdk/client-ecs';
 import { ActionError } from '../../lib/errors.ts';
 import { type PollStep, PollTimeoutError, poll } from '../../lib/poll.ts';
+import { shortTaskDefinition } from '../../lib/task-definition.ts';
 import type { PollTiming } from './codedeploy.ts';
 import { latest, StageTimeline, spanSeconds, toPhase } from './phases.ts';
 import { formatWeights, type Progress } from './progress.ts';
-import { shortTaskDefinition } from './task-definition.ts';
 import type { Phase, TrafficPoint, WaitOutcome, WaitUntil } from './types.ts';
 
 /** Lifecycle stages of an ECS blue/green, linear or canary service deployment, in order. */

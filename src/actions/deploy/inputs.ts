@@ -17,12 +17,12 @@ import {
   resolveFile,
   workspaceDir,
 } from '../../lib/inputs.ts';
-import { INPUT } from './names.ts';
 import {
   isTaskDefinitionRef,
   readTaskDefinitionFile,
   type TaskDefinitionFile,
-} from './task-definition.ts';
+} from '../../lib/task-definition.ts';
+import { INPUT } from './names.ts';
 import { HOOK_NAMES, type HookName, WAIT_UNTIL, type WaitUntil } from './types.ts';
 
 export interface TestGate {

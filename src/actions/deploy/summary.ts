@@ -1,7 +1,7 @@
 import { formatDuration } from '../../lib/inputs.ts';
 import { escapeCell } from '../../lib/markdown.ts';
+import { shortTaskDefinition } from '../../lib/task-definition.ts';
 import { formatElapsed } from './progress.ts';
-import { shortTaskDefinition } from './task-definition.ts';
 import type { DeployResult } from './types.ts';
 
 function headline(result: DeployResult, target: string): string {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type AwsOptions, readAwsOptions } from '../../lib/aws.ts';
+import { parseCommand } from '../../lib/command.ts';
 import { parseDocumentText, parseObjectInput } from '../../lib/documents.ts';
 import { InputError } from '../../lib/errors.ts';
 import { isImageRef, parseImageRef } from '../../lib/image-ref.ts';
@@ -14,12 +15,18 @@ import {
   resolveFile,
   workspaceDir,
 } from '../../lib/inputs.ts';
-import { parseCommand } from './command.ts';
+import {
+  ENV_NAME,
+  ENV_NAME_RULE,
+  NAME_PATTERN,
+  NAME_RULE,
+  parseEnvironmentVariables,
+} from '../../lib/task-definition.ts';
 import { isObject, normalizeScalars, type TaskDefinitionDocument } from './document.ts';
 import { INPUT } from './names.ts';
 import type { RenderSpec } from './render.ts';
 import { CPU_HINT, MEMORY_HINT, parseCpuUnits, parseMemoryMiB } from './sizes.ts';
-import { checkShape, ENV_NAME, ENV_NAME_RULE, NAME_PATTERN, NAME_RULE } from './validate.ts';
+import { checkShape } from './validate.ts';
 
 export type DefinitionSource =
   | { kind: 'file'; path: string; definition: TaskDefinitionDocument }
@@ -86,13 +93,9 @@ export function getInputs(
   const inputs: RenderInputs = {
     source: definitionSource,
     images,
-    environment: parseKeyValueLines(
+    environment: parseEnvironmentVariables(
       INPUT.environmentVariables,
       source(INPUT.environmentVariables),
-      {
-        keyPattern: ENV_NAME,
-        keyRule: ENV_NAME_RULE,
-      },
     ),
     envFiles: parseEnvFiles(source(INPUT.envFiles)),
     secrets: parseSecrets(source(INPUT.secrets)),

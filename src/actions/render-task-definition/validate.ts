@@ -1,4 +1,5 @@
 import { isImageRef, parseImageRef } from '../../lib/image-ref.ts';
+import { ENV_NAME, ENV_NAME_RULE, NAME_PATTERN, NAME_RULE } from '../../lib/task-definition.ts';
 import { containerLabel, containersOf, isObject, type TaskDefinitionDocument } from './document.ts';
 import { type EnumName, enumValues, type FieldSpec, fieldsOf, type ShapeName } from './schema.ts';
 import {
@@ -9,11 +10,6 @@ import {
   parseMemoryMiB,
 } from './sizes.ts';
 import { didYouMean } from './suggest.ts';
-
-export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
-export const NAME_RULE = 'up to 255 letters, digits, hyphens and underscores';
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-export const ENV_NAME_RULE = 'letters, digits and underscores, not starting with a digit';
 
 const FARGATE_LOG_DRIVERS = ['awslogs', 'splunk', 'awsfirelens'];
 

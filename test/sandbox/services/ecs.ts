@@ -5,6 +5,7 @@
 
 import { epochSeconds, randomHex, type SimContext } from '../clock.ts';
 import { AwsError, type AwsServiceModule } from '../types.ts';
+import { createRunTasks, type RunTaskScenario, type RunTaskSimulator } from './ecs-run-task.ts';
 
 type Json = Record<string, unknown>;
 
@@ -74,6 +75,8 @@ export interface EcsScenario {
   /** Deployments on these services (all when `true`) never reach their end. */
   neverFinish?: boolean | { services?: string[] };
   timings?: Partial<EcsTimings>;
+  /** Standalone tasks (RunTask): what their containers do, pull failures, capacity. */
+  runTask?: RunTaskScenario;
 }
 
 export interface TaskDefinitionRecord {
@@ -300,6 +303,8 @@ export interface EcsModule extends AwsServiceModule {
   promoteTaskSet(service: ServiceRecord, taskSet: TaskSetRecord, at: number): void;
   /** Drains and stops a task set's tasks, then removes it. */
   removeTaskSet(service: ServiceRecord, taskSet: TaskSetRecord, at: number): void;
+  /** Standalone tasks: RunTask, StopTask and their lifecycle. */
+  readonly runTasks: RunTaskSimulator;
 }
 
 const S = 1000;
@@ -1200,6 +1205,19 @@ export function createEcs(scenario: EcsScenario | undefined, ctx: SimContext): E
     return taskSet;
   }
 
+  // ---------- standalone tasks (RunTask, StopTask) ----------
+
+  const runTasks = createRunTasks({
+    ctx,
+    scenario: scenario?.runTask,
+    arnPrefix,
+    timings,
+    tasks: state.tasks,
+    clusterFor,
+    findTaskDefinition,
+    describeTask,
+  });
+
   const module: EcsModule = {
     name: 'ecs',
     targetPrefix: 'AmazonEC2ContainerServiceV20141113',
@@ -1209,6 +1227,7 @@ export function createEcs(scenario: EcsScenario | undefined, ctx: SimContext): E
       return state;
     },
     setup,
+    runTasks,
     findTaskDefinition,
     findService,
     isUnhealthy,
@@ -1884,10 +1903,14 @@ export function createEcs(scenario: EcsScenario | undefined, ctx: SimContext): E
         const id = lastSegment(ref);
         const task = state.tasks.find((t) => t.clusterArn === cluster.arn && t.id === id);
         if (task === undefined) failures.push({ arn: ref, reason: 'MISSING' });
-        else tasks.push(describeTask(task, at));
+        else if (runTasks.isStandalone(task)) {
+          const withTags = Array.isArray(params.include) && params.include.includes('TAGS');
+          tasks.push(runTasks.describe(task, at, withTags));
+        } else tasks.push(describeTask(task, at));
       }
       return { tasks, failures };
     },
+    ...runTasks.operations,
   };
 
   function requireUpdateTaskDefinition(ref: string): TaskDefinitionRecord {

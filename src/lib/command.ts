@@ -1,4 +1,4 @@
-import { InputError } from '../../lib/errors.ts';
+import { InputError } from './errors.ts';
 
 /**
  * The `command` input: a JSON array of strings, or a shell-like string split into words the way

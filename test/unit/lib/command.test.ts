@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseCommand } from '../../../src/actions/render-task-definition/command.ts';
+import { parseCommand } from '../../../src/lib/command.ts';
 
 describe('the command input', () => {
   test.each<[string, string[]]>([

@@ -1,6 +1,6 @@
 import type { RegisterTaskDefinitionRequest, TaskDefinition } from '@aws-sdk/client-ecs';
 import { describe, expect, test } from 'vitest';
-import { sameTaskDefinition } from '../../../src/actions/deploy/task-definition.ts';
+import { sameTaskDefinition } from '../../../src/lib/task-definition.ts';
 
 const file = {
   family: 'web',
