@@ -436,7 +436,7 @@ async function follow(
           if (deps.signal.aborted) return { done: true, value: { kind: 'cancelled' } };
           if (isThrottling(err)) throw err;
           if (!isTransient(err) && errorName(err) !== 'AbortError') throw err;
-          deps.log.info(`DescribeTasks: ${describeError(err)}; trying again`);
+          deps.log.info(`${describeError(err)}; trying again`);
           return { done: false };
         }
         await watch.readLogs(signal);

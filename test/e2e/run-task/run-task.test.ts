@@ -188,7 +188,7 @@ describe('run-task from its bundle (sandbox)', () => {
     expect(result.exitCode, result.log).toBe(0);
     expect(sb.callsTo('DescribeTasks').filter((c) => c.fault).length).toBe(8);
     expect(result.log).toMatch(
-      /DescribeTasks: AWS ServiceUnavailableException \(HTTP 503\).*; trying again/,
+      /DescribeTasks \(cluster [^)]*\): ServiceUnavailableException.*; trying again/,
     );
   });
 
