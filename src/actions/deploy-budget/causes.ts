@@ -1,3 +1,4 @@
+import { escapeCell } from '../../lib/markdown.ts';
 import { formatBytes, formatSeconds } from './stats.ts';
 
 /** A stretch of time AWS recorded, with where a user finds it (API field, service event). */
@@ -564,4 +565,47 @@ export function attributeCauses(timeline: RecordedTimeline): Attribution {
     otherSeconds: tenths(Math.max(0, windowMs - totalMs(taken))),
     notes: [...timeline.notes],
   };
+}
+
+function cell(text: string | undefined): string {
+  return text === undefined ? '' : escapeCell(text);
+}
+
+/**
+ * The ranked causes as a job summary (or tracking issue) section: a table a user can check
+ * against the console, the time no record explains, and the reads that failed.
+ */
+export function renderCauses(attribution: Attribution): string {
+  const lines = [
+    `### Where the ${formatSeconds(attribution.windowSeconds)} on AWS went`,
+    '',
+    '| # | Cause | Took | Setting | Value | Suggestion |',
+    '|---:|---|---:|---|---|---|',
+    ...attribution.causes.map(
+      (c, i) =>
+        `| ${i + 1} | ${cell(c.cause)} | ${c.seconds === undefined ? 'not recorded' : formatSeconds(c.seconds)} | ${cell(c.setting)} | ${cell(c.value)} | ${cell(c.suggestion)} |`,
+    ),
+  ];
+  if (attribution.otherSeconds > 0) {
+    lines.push(
+      `| | Not explained by what AWS recorded | ${formatSeconds(attribution.otherSeconds)} | | | |`,
+    );
+  }
+  const avoidable = attribution.causes.filter((c) => c.savesSeconds !== undefined);
+  lines.push(
+    '',
+    avoidable.length === 0
+      ? `Nothing measured is avoidable: no suggestion would save ${MIN_SAVING_SECONDS} s or more.`
+      : 'Suggestions are advice: this action never changes a setting.',
+  );
+  if (attribution.notes.length > 0) {
+    lines.push('', ...attribution.notes.map((n) => `- ${escapeCell(n)}`));
+  }
+  lines.push(
+    '',
+    'How each cause was measured:',
+    '',
+    ...attribution.causes.map((c) => `- ${cell(c.cause)}: ${cell(c.measured)}`),
+  );
+  return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import {
   type Cause,
   type RecordedTask,
   type RecordedTimeline,
+  renderCauses,
   rollingWaves,
 } from '../../../src/actions/deploy-budget/causes.ts';
 
@@ -469,5 +470,44 @@ describe('rolling update waves', () => {
       ],
     });
     expect(attributeCauses(t).causes.map((c) => c.id)).not.toContain('rolling-batches');
+  });
+});
+
+describe('the causes section', () => {
+  test('a ranked table with settings, values and savings, then what nothing explains', () => {
+    const text = renderCauses(attributeCauses(slowRolling()));
+    const rows = text.split('\n').filter((l) => /^\| (\d+ )?\|/.test(l));
+    expect(rows[0]).toBe(
+      '| 1 | Old tasks draining (deregistration delay) | 5m | deregistration_delay.timeout_seconds on target group api | 300 s | deregistration delay 300 s → 30 s saves ~4m30s; does your app finish its in-flight requests within 30 s? |',
+    );
+    expect(rows[2]).toMatch(
+      /^\| 3 \| Image pull \| 40s \| .* \| 1 GB, pulled at 25 MB\/s \| an image half the size saves ~20s/,
+    );
+    expect(rows.at(-1)).toBe('| | Not explained by what AWS recorded | 5s | | | |');
+    expect(text).toContain('### Where the 8m40s on AWS went');
+    expect(text).toContain('Suggestions are advice: this action never changes a setting.');
+    expect(text).toContain(
+      '- Image pull: DescribeTasks, task bbb: pullStartedAt 12:00:23Z → pullStoppedAt 12:01:03Z',
+    );
+  });
+
+  test('a fast deploy says nothing measured is avoidable; unknown causes and notes are shown', () => {
+    expect(renderCauses(attributeCauses(fastRolling()))).toContain(
+      'Nothing measured is avoidable: no suggestion would save 10 s or more.',
+    );
+    const text = renderCauses(
+      attributeCauses(
+        timeline(60, {
+          oldTargetGroup: { name: 'web|blue', deregistrationDelaySeconds: 300 },
+          notes: ['ecs:ListTasks was denied, so the new tasks and their start times are unknown'],
+        }),
+      ),
+    );
+    expect(text).toContain(
+      '| 1 | Old tasks draining (deregistration delay) | not recorded | deregistration_delay.timeout_seconds on target group web\\|blue | 300 s |',
+    );
+    expect(text).toContain(
+      '- ecs:ListTasks was denied, so the new tasks and their start times are unknown',
+    );
   });
 });
