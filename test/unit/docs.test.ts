@@ -162,6 +162,9 @@ function sourceFiles(dir: string): string[] {
  * `service:Operation` for every SDK command the action's source sends. The IAM prefix of each
  * AWS client the suite uses (ecs, ecr, codedeploy) is its package's suffix.
  */
+/** SDK client packages whose IAM service prefix is not their package name. */
+const IAM_PREFIX: Record<string, string> = { 'elastic-load-balancing-v2': 'elasticloadbalancing' };
+
 function awsCalls(action: string): string[] {
   const calls = new Set<string>();
   for (const file of sourceFiles(path.join(repoRoot, 'src', 'actions', action))) {
@@ -174,7 +177,7 @@ function awsCalls(action: string): string[] {
         const name = raw.trim();
         if (!/^[A-Z]\w*Command$/.test(name)) continue;
         if (source.includes(`new ${name}(`))
-          calls.add(`${service}:${name.slice(0, -'Command'.length)}`);
+          calls.add(`${IAM_PREFIX[service] ?? service}:${name.slice(0, -'Command'.length)}`);
       }
     }
   }
