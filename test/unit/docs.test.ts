@@ -172,7 +172,7 @@ function awsCalls(action: string): string[] {
     const imports = source.matchAll(
       /import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g,
     );
-    for (const [, names = '', service] of imports) {
+    for (const [, names = '', service = ''] of imports) {
       for (const raw of names.split(',')) {
         const name = raw.trim();
         if (!/^[A-Z]\w*Command$/.test(name)) continue;
