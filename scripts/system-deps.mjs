@@ -9,6 +9,7 @@ const needed = [
   { command: 'shellcheck', pkg: 'shellcheck' },
   { command: 'openssl', pkg: 'openssl' },
   { command: 'tinyproxy', pkg: 'tinyproxy' },
+  { command: 'aws', pkg: 'awscli' },
 ];
 
 const has = (command) =>

@@ -29,6 +29,7 @@ export type {
   ServiceDeploymentRecord,
   ServiceRecord,
 } from './services/ecs.ts';
+export type { Elbv2Module, Elbv2Scenario, TargetGroupRecord } from './services/elbv2.ts';
 export type { CallRecord, Clock } from './types.ts';
 
 /**

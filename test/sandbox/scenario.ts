@@ -11,6 +11,7 @@ import type { GitHubScenario } from './github.ts';
 import type { CodeDeployScenario } from './services/codedeploy.ts';
 import type { EcrScenario } from './services/ecr.ts';
 import type { EcsScenario } from './services/ecs.ts';
+import type { Elbv2Scenario } from './services/elbv2.ts';
 import type { LogsScenario } from './services/logs.ts';
 
 export interface Scenario {
@@ -28,6 +29,7 @@ export interface Scenario {
   ecs?: EcsScenario;
   codedeploy?: CodeDeployScenario;
   ecr?: EcrScenario;
+  elbv2?: Elbv2Scenario;
   github?: GitHubScenario;
   faults?: FaultSpec[];
   /** CloudWatch Logs: the log groups that exist (tasks' awslogs output lands there). */
@@ -53,6 +55,7 @@ const KEYS = new Set([
   'ecs',
   'codedeploy',
   'ecr',
+  'elbv2',
   'github',
   'faults',
   'logs',

@@ -1,5 +1,6 @@
 // The sandbox's HTTP front: AWS JSON 1.1 calls (`X-Amz-Target: <prefix>.<Operation>`) go to
-// the AWS service modules, everything else to the GitHub simulator. Every call is recorded,
+// the AWS service modules, AWS query-protocol calls (form-encoded `Action=…&Version=…`) to the
+// query modules by their `Version`, everything else to the GitHub simulator. Every call is recorded,
 // and transport faults (throttling, 5xx, latency, dropped connections, GitHub rate limits) are
 // injected here before a module sees the call.
 
@@ -21,6 +22,7 @@ import { type CodeDeployModule, createCodeDeploy } from './services/codedeploy.t
 import type { EcrModule, EcrScenario } from './services/ecr.ts';
 import { createEcs, type EcsModule } from './services/ecs.ts';
 import { registryImages } from './services/ecs-run-task.ts';
+import { createElbv2, type Elbv2Module } from './services/elbv2.ts';
 import { createLogs, type LogsModule } from './services/logs.ts';
 import {
   type AccountContext,
@@ -29,6 +31,7 @@ import {
   type CallRecord,
   type Clock,
   GitHubError,
+  type QueryServiceModule,
   type ServiceName,
 } from './types.ts';
 
@@ -56,6 +59,8 @@ export interface ServerOptions {
   scheduler: Scheduler;
   faults: Faults;
   aws: AwsServiceModule[];
+  /** Query-protocol services (ELBv2), routed by the `Version` their requests carry. */
+  query?: QueryServiceModule[];
   github?: GitHubHandler;
   record(call: CallRecord): void;
 }
@@ -125,6 +130,26 @@ function sendAwsError(res: ServerResponse, error: AwsError): void {
   );
 }
 
+function xmlText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function sendQueryError(res: ServerResponse, error: AwsError, namespace: string): void {
+  const requestId = randomUUID();
+  send(
+    res,
+    error.status,
+    { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    `<ErrorResponse xmlns="${namespace}"><Error><Type>${error.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${xmlText(error.type)}</Code><Message>${xmlText(error.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  );
+}
+
+/** A POST of a form, as the query protocol sends every call; GitHub's API never does. */
+function isQueryRequest(req: IncomingMessage): boolean {
+  const type = req.headers['content-type'] ?? '';
+  return req.method === 'POST' && type.startsWith('application/x-www-form-urlencoded');
+}
+
 /** The AWS error a transport fault answers with. */
 export function faultError(fault: FaultSpec): AwsError {
   if (fault.kind === 'throttle') {
@@ -183,6 +208,7 @@ export function githubFault(fault: FaultSpec): GitHubResponse {
 export function startServer(options: ServerOptions): Promise<SandboxServer> {
   const { clock, scheduler, faults, record } = options;
   const modules = new Map(options.aws.map((m) => [m.targetPrefix, m]));
+  const queryModules = new Map((options.query ?? []).map((m) => [m.version, m]));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const time = clock.now();
@@ -191,6 +217,8 @@ export function startServer(options: ServerOptions): Promise<SandboxServer> {
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string') {
       await handleAws(req, res, target, raw, time, realTime);
+    } else if (isQueryRequest(req)) {
+      await handleQuery(req, res, raw, time, realTime);
     } else {
       await handleGitHub(req, res, raw, time, realTime);
     }
@@ -265,6 +293,78 @@ export function startServer(options: ServerOptions): Promise<SandboxServer> {
       200,
       { 'content-type': AWS_JSON, 'x-amzn-requestid': randomUUID() },
       JSON.stringify(result ?? {}),
+    );
+  }
+
+  async function handleQuery(
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: Buffer,
+    time: number,
+    realTime: number,
+  ): Promise<void> {
+    const params = new URLSearchParams(raw.toString('utf8'));
+    const action = params.get('Action') ?? '';
+    const version = params.get('Version') ?? '';
+    const module = queryModules.get(version);
+    const namespace = module?.xmlNamespace ?? 'http://webservices.amazon.com/AWSFault/2005-15-09';
+    const call: CallRecord = {
+      service: module?.name ?? 'elbv2',
+      operation: action,
+      time,
+      realTime,
+      params: redact(Object.fromEntries(params)),
+      status: 0,
+    };
+    record(call);
+    const decision = faults.decide(call.service, action);
+    if (decision.applied.length > 0) call.fault = decision.applied.join(',');
+    if (decision.latencyMs > 0) await delay(decision.latencyMs);
+    if (decision.fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    let error: AwsError | undefined;
+    if (decision.fault !== undefined) {
+      const fault = faultError(decision.fault);
+      // The query protocol's own codes for the same faults.
+      const code =
+        decision.fault.type ??
+        { ThrottlingException: 'Throttling', ServiceUnavailableException: 'ServiceUnavailable' }[
+          fault.type
+        ] ??
+        fault.type;
+      error = new AwsError(code, fault.message, fault.status);
+    } else if (action === '') {
+      error = new AwsError('MissingAction', 'The request must contain the parameter Action.');
+    } else if (module === undefined) {
+      error = new AwsError('InvalidAction', `No service here answers API version '${version}'.`);
+    }
+    let result = '';
+    if (error === undefined && module !== undefined) {
+      try {
+        scheduler.advance(clock.now());
+        result = await module.handle(action, params);
+        scheduler.advance(clock.now());
+      } catch (e) {
+        error =
+          e instanceof AwsError
+            ? e
+            : new AwsError('InternalFailure', `Simulator error: ${(e as Error).message}`, 500);
+      }
+    }
+    if (error !== undefined) {
+      call.status = error.status;
+      sendQueryError(res, error, namespace);
+      return;
+    }
+    call.status = 200;
+    const requestId = randomUUID();
+    send(
+      res,
+      200,
+      { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+      `<${action}Response xmlns="${namespace}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
     );
   }
 
@@ -413,6 +513,7 @@ export interface Sandbox {
   codedeploy: CodeDeployModule;
   /** CloudWatch Logs, where standalone tasks' awslogs output lands. */
   logs: LogsModule;
+  elbv2: Elbv2Module;
   ecr?: EcrModule;
   github?: GitHubModule;
   registry?: Registry;
@@ -471,6 +572,11 @@ export async function startSandbox(
   codedeploy.setup();
   const logs = createLogs(scenario.logs, ctx);
   ecs.runTasks.connect({ logs });
+  const elbv2 = createElbv2(scenario.elbv2, {
+    ...ctx,
+    ...(scenario.ecs ? { ecs: scenario.ecs } : {}),
+    ...(scenario.codedeploy ? { codedeploy: scenario.codedeploy } : {}),
+  });
 
   let registry: Registry | undefined;
   let ecr: EcrModule | undefined;
@@ -497,6 +603,7 @@ export async function startSandbox(
       scheduler,
       faults,
       aws: [ecs, codedeploy, logs, ...(ecr !== undefined ? [ecr] : [])],
+      query: [elbv2],
       ...(github !== undefined ? { github } : {}),
       record,
     });
@@ -537,6 +644,7 @@ export async function startSandbox(
       ecs,
       codedeploy,
       logs,
+      elbv2,
       ...(ecr !== undefined ? { ecr } : {}),
       ...(github !== undefined ? { github } : {}),
       ...(registry !== undefined ? { registry } : {}),

@@ -32,7 +32,7 @@ export class GitHubError extends Error {
   }
 }
 
-export type ServiceName = 'ecs' | 'ecr' | 'codedeploy' | 'logs' | 'github' | 'registry';
+export type ServiceName = 'ecs' | 'ecr' | 'codedeploy' | 'logs' | 'elbv2' | 'github' | 'registry';
 
 /** One recorded call. Secrets (tokens, passwords, Authorization headers) are never recorded. */
 export interface CallRecord {
@@ -62,4 +62,18 @@ export interface AwsServiceModule {
   readonly targetPrefix: string;
   /** Return the response body, or throw `AwsError`. Unknown operations throw `UnknownOperationException`. */
   handle(operation: string, params: Record<string, unknown>): unknown | Promise<unknown>;
+}
+
+/**
+ * An AWS query-protocol service (form-encoded `Action=…&Version=…` POSTs, XML answers): the
+ * server routes a request here by its `Version`, wraps the returned XML in
+ * `<{Action}Response xmlns><{Action}Result>`, and answers a thrown `AwsError` as `<ErrorResponse>`.
+ */
+export interface QueryServiceModule {
+  readonly name: ServiceName;
+  /** The API version requests carry, e.g. `2015-12-01` for ELBv2. */
+  readonly version: string;
+  readonly xmlNamespace: string;
+  /** The `<{Action}Result>` element's content, or throw `AwsError`. */
+  handle(action: string, params: URLSearchParams): string | Promise<string>;
 }

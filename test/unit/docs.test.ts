@@ -159,7 +159,10 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** IAM prefixes that differ from the SDK package's suffix (`@aws-sdk/client-<suffix>`). */
-const IAM_PREFIX: Record<string, string> = { 'cloudwatch-logs': 'logs' };
+const IAM_PREFIX: Record<string, string> = {
+  'cloudwatch-logs': 'logs',
+  'elastic-load-balancing-v2': 'elasticloadbalancing',
+};
 
 /**
  * `service:Operation` for every SDK command the action's source sends. The IAM prefix of each
@@ -172,7 +175,7 @@ function awsCalls(action: string): string[] {
     const imports = source.matchAll(
       /import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g,
     );
-    for (const [, names = '', service] of imports) {
+    for (const [, names = '', service = ''] of imports) {
       for (const raw of names.split(',')) {
         const name = raw.trim();
         if (!/^[A-Z]\w*Command$/.test(name)) continue;

@@ -4,7 +4,7 @@ export interface ChartPoint {
   imageBytes?: number;
 }
 
-function quote(text: string): string {
+export function quote(text: string): string {
   return `"${text.replace(/["\\]/g, "'")}"`;
 }
 
@@ -23,7 +23,7 @@ function labels(count: number): string {
   ).join(', ');
 }
 
-function block(lines: string[]): string {
+export function block(lines: string[]): string {
   return ['```mermaid', 'xychart-beta', ...lines.map((l) => `  ${l}`), '```'].join('\n');
 }
 
