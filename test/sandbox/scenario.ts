@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import type { ActionsCacheScenario } from './actions-cache.ts';
 import type { FaultSpec } from './faults.ts';
 import type { GitHubScenario } from './github.ts';
 import type { CodeDeployScenario } from './services/codedeploy.ts';
@@ -28,6 +29,8 @@ export interface Scenario {
   codedeploy?: CodeDeployScenario;
   ecr?: EcrScenario;
   github?: GitHubScenario;
+  /** The GitHub Actions cache service (started when present, or with `actionsCache: true`). */
+  actionsCache?: ActionsCacheScenario;
   faults?: FaultSpec[];
 }
 
@@ -51,6 +54,7 @@ const KEYS = new Set([
   'codedeploy',
   'ecr',
   'github',
+  'actionsCache',
   'faults',
 ]);
 
