@@ -412,13 +412,14 @@ describe('broken downloads', () => {
 
   it('a slow link slows the restore, and segmentTimeoutInMs gives up on it with a warning', async () => {
     const { service, path, write } = await job({ downloadBytesPerSecond: 2 * MiB });
-    const data = write(3 * MiB);
+    const data = write(4 * MiB);
     await cache.saveCache([path], 'k');
     rmSync(path);
 
+    // 4 MiB at 2 MiB/s, less the link's 100 ms burst: never under 1.9 s, however loaded the machine.
     const started = performance.now();
     expect(await cache.restoreCache([path], 'k')).toBe('k');
-    expect(performance.now() - started).toBeGreaterThanOrEqual(1400);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1800);
     expect(readFileSync(path).equals(data)).toBe(true);
 
     rmSync(path);

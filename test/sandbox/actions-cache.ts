@@ -397,6 +397,7 @@ export async function startActionsCache(
         if (scope === undefined) {
           return { ok: false, message: 'cache write denied: token has no writable scopes' };
         }
+        while (uploads.length > 0 && Date.now() - uploads[0]! >= 60_000) uploads.shift();
         const wait = retryAfter(uploads, Date.now(), limit);
         if (wait !== undefined) {
           throw new TwirpError(

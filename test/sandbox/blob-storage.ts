@@ -22,6 +22,7 @@ export const BLOB_CONTAINER = 'actions-cache';
 export const AZURE_BLOB_HOST = `${BLOB_ACCOUNT}.blob.core.windows.net`;
 const SERVICE_VERSION = '2025-11-05';
 const READ_CHUNK = 256 * 1024;
+const LINK_BURST_MS = 100;
 
 export type BlobOperation =
   | 'PutBlob'
@@ -55,12 +56,15 @@ export class Link {
     this.bytesPerSecond = bytesPerSecond;
   }
 
-  /** Resolves when `bytes` have gone through the link after everything queued before them. */
+  /**
+   * Resolves when `bytes` have gone through the link after everything queued before them. A
+   * token bucket 100 ms deep: a timer that fires late on a loaded machine does not lower the rate.
+   */
   async take(bytes: number): Promise<void> {
     const rate = this.bytesPerSecond;
     if (rate === undefined || rate <= 0) return;
     const now = performance.now();
-    this.#freeAt = Math.max(now, this.#freeAt) + (bytes * 1000) / rate;
+    this.#freeAt = Math.max(now - LINK_BURST_MS, this.#freeAt) + (bytes * 1000) / rate;
     const wait = this.#freeAt - now;
     if (wait >= 1) await sleep(wait);
   }
