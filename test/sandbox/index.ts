@@ -12,6 +12,13 @@ import type { Scenario } from './scenario.ts';
 import { type Sandbox, type StartOptions, startSandbox } from './server.ts';
 import { createEcr } from './services/ecr.ts';
 
+export type {
+  ActionsCacheScenario,
+  ActionsCacheService,
+  CacheEntryView,
+  TokenOptions,
+  TruncateSpec,
+} from './actions-cache.ts';
 export type { SandboxClock } from './clock.ts';
 export type { FaultKind, FaultSpec } from './faults.ts';
 export type { Scenario } from './scenario.ts';

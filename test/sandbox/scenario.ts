@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import type { ActionsCacheScenario } from './actions-cache.ts';
 import type { FaultSpec } from './faults.ts';
 import type { GitHubScenario } from './github.ts';
 import type { CodeDeployScenario } from './services/codedeploy.ts';
@@ -31,6 +32,8 @@ export interface Scenario {
   ecr?: EcrScenario;
   elbv2?: Elbv2Scenario;
   github?: GitHubScenario;
+  /** The GitHub Actions cache service (started when present, or with `actionsCache: true`). */
+  actionsCache?: ActionsCacheScenario;
   faults?: FaultSpec[];
   /** CloudWatch Logs: the log groups that exist (tasks' awslogs output lands there). */
   logs?: LogsScenario;
@@ -57,6 +60,7 @@ const KEYS = new Set([
   'ecr',
   'elbv2',
   'github',
+  'actionsCache',
   'faults',
   'logs',
 ]);

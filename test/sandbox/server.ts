@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type ActionsCacheService, startActionsCache } from './actions-cache.ts';
 import { createClock, type SandboxClock, Scheduler, type SimContext } from './clock.ts';
 import { type FaultSpec, Faults, seededRandom } from './faults.ts';
 import type { GitHubModule, GitHubScenario } from './github.ts';
@@ -484,6 +485,8 @@ export interface StartOptions {
   speed?: number;
   /** Start the OCI registry behind ECR; default: when the scenario has an `ecr` section. */
   registry?: boolean;
+  /** Start the Actions cache service; default: when the scenario has an `actionsCache` section. */
+  actionsCache?: boolean;
 }
 
 /** The modules another helper provides; passed in so the core can run without them. */
@@ -517,13 +520,19 @@ export interface Sandbox {
   ecr?: EcrModule;
   github?: GitHubModule;
   registry?: Registry;
+  /** The GitHub Actions cache service; its variables are in `env`. */
+  actionsCache?: ActionsCacheService;
   faults: { set(list: FaultSpec[]): void; clear(): void; readonly list: FaultSpec[] };
   /** Runs every scheduled state change due by now (reads of `.state` do this too). */
   advance(): void;
   stop(): Promise<void>;
 }
 
-const live = new Set<{ server: SandboxServer; registry?: Registry }>();
+const live = new Set<{
+  server: SandboxServer;
+  registry?: Registry;
+  actionsCache?: ActionsCacheService;
+}>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -535,6 +544,7 @@ function installExitHook(): void {
       entry.server.server.closeAllConnections();
       entry.server.server.close();
       void entry.registry?.stop();
+      entry.actionsCache?.stopNow();
     }
   });
 }
@@ -581,6 +591,7 @@ export async function startSandbox(
   let registry: Registry | undefined;
   let ecr: EcrModule | undefined;
   let server: SandboxServer | undefined;
+  let actionsCache: ActionsCacheService | undefined;
   try {
     if ((options.registry ?? scenario.ecr !== undefined) && deps.startRegistry) {
       registry = await deps.startRegistry({ record, clock, auth: true });
@@ -596,6 +607,9 @@ export async function startSandbox(
       await ecr.setup();
     }
     if (registry !== undefined) ecs.runTasks.connect({ images: registryImages(registry) });
+    if (options.actionsCache ?? scenario.actionsCache !== undefined) {
+      actionsCache = await startActionsCache(scenario.actionsCache, { clock, faults, record });
+    }
     const github = deps.createGitHub?.(scenario.github, { clock });
     server = await startServer({
       ...(options.port !== undefined ? { port: options.port } : {}),
@@ -607,7 +621,11 @@ export async function startSandbox(
       ...(github !== undefined ? { github } : {}),
       record,
     });
-    const entry = { server, ...(registry !== undefined ? { registry } : {}) };
+    const entry = {
+      server,
+      ...(registry !== undefined ? { registry } : {}),
+      ...(actionsCache !== undefined ? { actionsCache } : {}),
+    };
     live.add(entry);
     installExitHook();
     const endpoint = server.endpoint;
@@ -626,6 +644,7 @@ export async function startSandbox(
       SANDBOX_ENDPOINT: endpoint,
       SANDBOX_ACCOUNT_ID: scenario.accountId,
       ...(registry !== undefined ? { SANDBOX_REGISTRY: registry.host } : {}),
+      ...actionsCache?.env,
     };
     const running = server;
     let stopped: Promise<void> | undefined;
@@ -648,6 +667,7 @@ export async function startSandbox(
       ...(ecr !== undefined ? { ecr } : {}),
       ...(github !== undefined ? { github } : {}),
       ...(registry !== undefined ? { registry } : {}),
+      ...(actionsCache !== undefined ? { actionsCache } : {}),
       faults: {
         set: (list) => faults.set(list),
         clear: () => faults.clear(),
@@ -661,6 +681,7 @@ export async function startSandbox(
           live.delete(entry);
           await running.close();
           await registry?.stop();
+          await actionsCache?.stop();
         })();
         return stopped;
       },
@@ -668,6 +689,7 @@ export async function startSandbox(
   } catch (error) {
     await server?.close();
     await registry?.stop();
+    await actionsCache?.stop();
     throw error;
   }
 }

@@ -32,7 +32,17 @@ export class GitHubError extends Error {
   }
 }
 
-export type ServiceName = 'ecs' | 'ecr' | 'codedeploy' | 'logs' | 'elbv2' | 'github' | 'registry';
+export type ServiceName =
+  | 'ecs'
+  | 'ecr'
+  | 'codedeploy'
+  | 'logs'
+  | 'elbv2'
+  | 'github'
+  | 'registry'
+  /** The Actions cache service (Twirp) and the blob storage behind its signed URLs. */
+  | 'actions-cache'
+  | 'actions-cache-blob';
 
 /** One recorded call. Secrets (tokens, passwords, Authorization headers) are never recorded. */
 export interface CallRecord {
