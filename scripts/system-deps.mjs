@@ -1,5 +1,6 @@
-// The tests and the demo need a real OCI registry and skopeo (Debian packages). Installs them
-// when missing and we are root (CI, a fresh container); otherwise says exactly what to run.
+// The tests and the demo need a real OCI registry, skopeo and the AWS CLI (Debian packages).
+// Installs them when missing and we are root (CI, a fresh container); otherwise says exactly
+// what to run.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const needed = [
@@ -8,6 +9,8 @@ const needed = [
   { command: 'htpasswd', pkg: 'apache2-utils' },
   { command: 'shellcheck', pkg: 'shellcheck' },
   { command: 'openssl', pkg: 'openssl' },
+  // Debian's own AWS CLI, by path: a version manager's `aws` shim earlier on PATH is not it.
+  { command: '/usr/bin/aws', pkg: 'awscli' },
 ];
 
 const has = (command) =>

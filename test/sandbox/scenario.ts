@@ -11,6 +11,7 @@ import type { GitHubScenario } from './github.ts';
 import type { CodeDeployScenario } from './services/codedeploy.ts';
 import type { EcrScenario } from './services/ecr.ts';
 import type { EcsScenario } from './services/ecs.ts';
+import type { StsScenario } from './services/sts.ts';
 
 export interface Scenario {
   /** Shown by the CLI. */
@@ -27,6 +28,8 @@ export interface Scenario {
   ecs?: EcsScenario;
   codedeploy?: CodeDeployScenario;
   ecr?: EcrScenario;
+  /** IAM roles that GitHub's OIDC tokens may assume, with their trust policies. */
+  sts?: StsScenario;
   github?: GitHubScenario;
   faults?: FaultSpec[];
 }
@@ -50,6 +53,7 @@ const KEYS = new Set([
   'ecs',
   'codedeploy',
   'ecr',
+  'sts',
   'github',
   'faults',
 ]);

@@ -20,6 +20,7 @@ import {
 import { type CodeDeployModule, createCodeDeploy } from './services/codedeploy.ts';
 import type { EcrModule, EcrScenario } from './services/ecr.ts';
 import { createEcs, type EcsModule } from './services/ecs.ts';
+import { createSts, type StsModule } from './services/sts.ts';
 import {
   type AccountContext,
   AwsError,
@@ -54,6 +55,7 @@ export interface ServerOptions {
   scheduler: Scheduler;
   faults: Faults;
   aws: AwsServiceModule[];
+  sts?: StsModule;
   github?: GitHubHandler;
   record(call: CallRecord): void;
 }
@@ -177,6 +179,16 @@ export function githubFault(fault: FaultSpec): GitHubResponse {
   };
 }
 
+/** The form of an AWS query-protocol request (STS), or undefined for any other request. */
+function queryProtocolForm(req: IncomingMessage, raw: Buffer): URLSearchParams | undefined {
+  if (req.method !== 'POST') return undefined;
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    return undefined;
+  }
+  const form = new URLSearchParams(raw.toString('utf8'));
+  return form.has('Action') ? form : undefined;
+}
+
 export function startServer(options: ServerOptions): Promise<SandboxServer> {
   const { clock, scheduler, faults, record } = options;
   const modules = new Map(options.aws.map((m) => [m.targetPrefix, m]));
@@ -186,8 +198,11 @@ export function startServer(options: ServerOptions): Promise<SandboxServer> {
     const realTime = Date.now();
     const raw = await readBody(req);
     const target = req.headers['x-amz-target'];
+    const form = queryProtocolForm(req, raw);
     if (typeof target === 'string') {
       await handleAws(req, res, target, raw, time, realTime);
+    } else if (form !== undefined) {
+      await handleQuery(req, res, form, time, realTime);
     } else {
       await handleGitHub(req, res, raw, time, realTime);
     }
@@ -262,6 +277,59 @@ export function startServer(options: ServerOptions): Promise<SandboxServer> {
       200,
       { 'content-type': AWS_JSON, 'x-amzn-requestid': randomUUID() },
       JSON.stringify(result ?? {}),
+    );
+  }
+
+  // STS speaks AWS's query protocol: a form with Action and Version, answered in XML.
+  async function handleQuery(
+    req: IncomingMessage,
+    res: ServerResponse,
+    form: URLSearchParams,
+    time: number,
+    realTime: number,
+  ): Promise<void> {
+    const operation = form.get('Action') ?? '';
+    const call: CallRecord = {
+      service: 'sts',
+      operation,
+      time,
+      realTime,
+      params: redact(Object.fromEntries(form)),
+      status: 0,
+    };
+    record(call);
+    const decision = faults.decide('sts', operation);
+    if (decision.applied.length > 0) call.fault = decision.applied.join(',');
+    if (decision.latencyMs > 0) await delay(decision.latencyMs);
+    if (decision.fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    let answer: { status: number; body: string };
+    if (decision.fault !== undefined) {
+      const error = faultError(decision.fault);
+      answer = {
+        status: error.status,
+        body: `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>${error.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${error.type}</Code><Message>${error.message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+      };
+    } else if (options.sts === undefined) {
+      answer = {
+        status: 400,
+        body: '<ErrorResponse><Error><Code>InvalidAction</Code><Message>This sandbox has no STS</Message></Error></ErrorResponse>',
+      };
+    } else {
+      const credential = /Credential=([A-Z0-9]+)\//.exec(String(req.headers.authorization ?? ''));
+      answer = options.sts.handle({
+        params: form,
+        ...(credential ? { accessKeyId: credential[1]! } : {}),
+      });
+    }
+    call.status = answer.status;
+    send(
+      res,
+      answer.status,
+      { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() },
+      answer.body,
     );
   }
 
@@ -417,6 +485,9 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
+/** The long-lived key of the sandbox's own IAM user, which every simulated service accepts. */
+const SANDBOX_ACCESS_KEY_ID = 'AKIASANDBOXEXAMPLE00';
+
 const live = new Set<{ server: SandboxServer; registry?: Registry }>();
 let exitHookInstalled = false;
 
@@ -483,12 +554,19 @@ export async function startSandbox(
       await ecr.setup();
     }
     const github = deps.createGitHub?.(scenario.github, { clock });
+    const sts = createSts(scenario.sts, {
+      region: scenario.region,
+      accountId: scenario.accountId,
+      clock,
+      userAccessKeyId: SANDBOX_ACCESS_KEY_ID,
+    });
     server = await startServer({
       ...(options.port !== undefined ? { port: options.port } : {}),
       clock,
       scheduler,
       faults,
       aws: [ecs, codedeploy, ...(ecr !== undefined ? [ecr] : [])],
+      sts,
       ...(github !== undefined ? { github } : {}),
       record,
     });
@@ -500,7 +578,7 @@ export async function startSandbox(
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: scenario.region,
       AWS_DEFAULT_REGION: scenario.region,
-      AWS_ACCESS_KEY_ID: 'AKIASANDBOXEXAMPLE00',
+      AWS_ACCESS_KEY_ID: SANDBOX_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: 'sandbox-secret-access-key-not-a-real-one',
       AWS_EC2_METADATA_DISABLED: 'true',
       GITHUB_API_URL: endpoint,

@@ -32,7 +32,7 @@ export class GitHubError extends Error {
   }
 }
 
-export type ServiceName = 'ecs' | 'ecr' | 'codedeploy' | 'github' | 'registry';
+export type ServiceName = 'ecs' | 'ecr' | 'codedeploy' | 'sts' | 'github' | 'registry';
 
 /** One recorded call. Secrets (tokens, passwords, Authorization headers) are never recorded. */
 export interface CallRecord {
