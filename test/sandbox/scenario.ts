@@ -111,9 +111,9 @@ export function loadScenario(ref: string): Scenario {
 
 export function resolveScenario(
   scenario: Scenario,
-  overrides: { speed?: number } = {},
+  overrides: { speed?: number; startTime?: number } = {},
 ): ResolvedScenario {
-  const start = scenario.startTime;
+  const start = overrides.startTime ?? scenario.startTime;
   const startTime =
     typeof start === 'string' ? Date.parse(start) : typeof start === 'number' ? start : undefined;
   if (startTime !== undefined && Number.isNaN(startTime)) {

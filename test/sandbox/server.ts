@@ -447,6 +447,8 @@ export interface StartOptions {
   port?: number;
   /** Overrides the scenario's speed (simulated seconds per real second). */
   speed?: number;
+  /** Overrides the scenario's start: simulated epoch ms when the clock starts. */
+  startTime?: number;
   /** Start the OCI registry behind ECR; default: when the scenario has an `ecr` section. */
   registry?: boolean;
 }
@@ -511,7 +513,10 @@ export async function startSandbox(
 ): Promise<Sandbox> {
   const scenario = resolveScenario(
     typeof input === 'string' ? loadScenario(input) : validateScenario(input),
-    options.speed !== undefined ? { speed: options.speed } : {},
+    {
+      ...(options.speed !== undefined ? { speed: options.speed } : {}),
+      ...(options.startTime !== undefined ? { startTime: options.startTime } : {}),
+    },
   );
   const clock = createClock({
     speed: scenario.speed,
