@@ -1,12 +1,17 @@
 // Compiles TypeScript with tsc, then bundles each action's entry with ncc into dist/<name>/.
 // ncc cannot compile TypeScript 7 itself, so it bundles the JavaScript tsc wrote to build/.
-// Usage: node scripts/build.mjs [--out <dir>] [--only <action>]
-//   --out   write bundles there instead of dist/ (check-dist builds into a temp dir)
-//   --only  compile and bundle one action (its own tsc program), leaving the others alone
+// Usage: node scripts/build.mjs [--out <dir>] [--only <action>] [--if-stale]
+//   --out       write bundles there instead of dist/ (check-dist builds into a temp dir)
+//   --only      compile and bundle one action (its own tsc program), leaving the others alone
+//   --if-stale  build only when the sources differ from those dist/ was built from
+//
+// A full build records the hash of its sources (scripts/lib/source-hash.mjs) beside the bundles,
+// so that `npm run demo` rebuilds only when the committed ones are not the source's.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SOURCE_HASH_FILE, sourceHash } from './lib/source-hash.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (flag) => {
@@ -16,6 +21,17 @@ const arg = (flag) => {
 const outRoot = path.resolve(arg('--out') ?? path.join(root, 'dist'));
 const only = arg('--only');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+
+const HASH_FILE = path.join(outRoot, SOURCE_HASH_FILE);
+const hash = sourceHash(root);
+if (process.argv.includes('--if-stale')) {
+  const recorded = existsSync(HASH_FILE) ? readFileSync(HASH_FILE, 'utf8').trim() : '';
+  if (recorded === hash) {
+    console.log(`${path.relative(root, outRoot)}/ was built from these sources: using it as it is`);
+    process.exit(0);
+  }
+  console.log(`${path.relative(root, outRoot)}/ was built from other sources: building it`);
+}
 
 const actions = readdirSync(path.join(root, 'actions'), { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(path.join(root, 'actions', d.name, 'action.yml')))
@@ -59,3 +75,6 @@ for (const name of only ? [only] : actions) {
   );
   console.log(`built ${path.relative(root, out)}/index.js`);
 }
+// One action rebuilt leaves the others as they were: only a full build vouches for them all.
+if (only) rmSync(HASH_FILE, { force: true });
+else writeFileSync(HASH_FILE, `${hash}\n`);

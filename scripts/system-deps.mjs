@@ -1,5 +1,6 @@
-// The tests and the demo need a real OCI registry, skopeo and a forward proxy (Debian packages). Installs them
-// when missing and we are root (CI, a fresh container); otherwise says exactly what to run.
+// The tests and the demo need a real OCI registry, skopeo, a forward proxy and the AWS CLI
+// (Debian packages). Installs them when missing and we are root (CI, a fresh container);
+// otherwise says exactly what to run.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const needed = [
@@ -9,7 +10,8 @@ const needed = [
   { command: 'shellcheck', pkg: 'shellcheck' },
   { command: 'openssl', pkg: 'openssl' },
   { command: 'tinyproxy', pkg: 'tinyproxy' },
-  { command: 'aws', pkg: 'awscli' },
+  // Debian's own AWS CLI, by path: a version manager's `aws` shim earlier on PATH is not it.
+  { command: '/usr/bin/aws', pkg: 'awscli' },
 ];
 
 const has = (command) =>

@@ -7,6 +7,10 @@
 //
 // The runner is a self-hosted one: one workspace, RUNNER_TEMP and tool cache per job, no
 // Actions cache service, jobs one at a time. A `post:` step runs right after its main step.
+//
+// It runs on the sandbox's clock, as does every process it starts (test/sandbox/runner-clock.mjs
+// and the `date` runner tool): step and job times, the jobs API, the actions' own durations and
+// the timestamps AWS hands back are one clock, however fast the sandbox runs.
 import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -21,9 +25,11 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { runnerClockEnv } from '../sandbox/clock.ts';
 import type { GitHubJobScenario } from '../sandbox/github.ts';
 import type { Sandbox } from '../sandbox/index.ts';
 import type { EcrImageScenario } from '../sandbox/services/ecr.ts';
+import { forgeGitHubToken } from '../sandbox/services/sts.ts';
 import {
   parseFileCommands,
   parseStdoutCommands,
@@ -445,7 +451,14 @@ export interface StandInStep {
   with: Record<string, string>;
   /** The environment the action would run with (job env, exported env, step env). */
   env: Record<string, string>;
-  job: { id: string; permissions: Record<string, string>; workspace: string; runnerTemp: string };
+  job: {
+    id: string;
+    permissions: Record<string, string>;
+    workspace: string;
+    runnerTemp: string;
+    /** The job's GitHub environment, which names it in its OIDC token. */
+    environment?: string;
+  };
   contexts: Record<string, Value>;
   log(line: string): void;
 }
@@ -471,7 +484,10 @@ export interface StepRun {
   outputs: Record<string, string>;
   log: string;
   summary: string;
+  /** The step's warning annotations, as the run's page lists them. */
+  warnings: string[];
   error?: string;
+  /** Simulated milliseconds (the sandbox's clock). */
   durationMs: number;
 }
 
@@ -497,6 +513,7 @@ export interface WorkflowRun {
 }
 
 export type WorkflowEvent =
+  | { type: 'job-waiting'; job: JobRun; environment: string; reviewer: string; seconds: number }
   | { type: 'job-start'; job: JobRun }
   | { type: 'job-end'; job: JobRun }
   | { type: 'step-start'; job: JobRun; name: string; uses: string }
@@ -532,15 +549,26 @@ export interface RunWorkflowOptions {
   onEvent?: (event: WorkflowEvent) => void;
   /** Real milliseconds a step may take. Default 300 s. */
   stepTimeoutMs?: number;
+  /** The caller's `secrets:` (checked against the workflow's declared secrets). */
+  secrets?: Record<string, string>;
+  /**
+   * Environments with a required reviewer: a job in one waits this many simulated seconds for
+   * the reviewer's approval before it starts, as GitHub holds it.
+   */
+  approvals?: Record<string, { reviewer: string; afterSeconds: number }>;
 }
 
 export const RUNNER_TOOLS = path.join(repoRoot, 'test', 'workflows', 'runner-tools');
 
-/** deploy.yml's caller inputs for the sandbox's `web` service (scenario web-bluegreen). */
+/**
+ * deploy.yml's caller inputs for the sandbox's `web` service (scenario web-bluegreen, whose STS
+ * trusts these roles as docs/iam says).
+ */
 export const SANDBOX_DEPLOY_INPUTS = {
   environment: 'production',
   'aws-region': 'us-east-1',
-  'role-to-assume': 'arn:aws:iam::123456789012:role/web-deploy',
+  'build-role-to-assume': 'arn:aws:iam::123456789012:role/web-build',
+  'deploy-role-to-assume': 'arn:aws:iam::123456789012:role/web-deploy-production',
   'ecr-repository': 'web',
   'task-definition-family': 'web',
   'container-name': 'web',
@@ -602,6 +630,18 @@ function stringMap(
   return out;
 }
 
+function resolveSecrets(
+  workflow: WorkflowFile,
+  given: Record<string, string>,
+  file: string,
+): Record<string, string> {
+  const declared = workflow.on.workflow_call?.secrets ?? {};
+  for (const name of Object.keys(given)) {
+    if (!(name in declared)) throw new Error(`${file}: secret '${name}' is not defined`);
+  }
+  return given;
+}
+
 function resolveInputs(
   workflow: WorkflowFile,
   given: Record<string, string | number | boolean>,
@@ -635,6 +675,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   const workflow = readWorkflow(options.workflow);
   const inputs = resolveInputs(workflow, options.inputs ?? {}, options.workflow);
   const { sandbox } = options;
+  const { clock } = sandbox;
   const base = scratchDir('workflow-');
   const toolCache = path.join(base, 'tool-cache');
   mkdirSync(toolCache, { recursive: true });
@@ -666,8 +707,10 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     head_ref: '',
     base_ref: '',
   };
+  const inherited = inheritedEnv();
   const machineEnv: Record<string, string> = {
-    ...inheritedEnv(),
+    ...inherited,
+    ...runnerClockEnv(clock, inherited.NODE_OPTIONS),
     PATH: [...(options.path ?? []), process.env.PATH ?? ''].join(path.delimiter),
     // The runner reaches "AWS" through the sandbox's endpoint; credentials come only from
     // configure-aws-credentials.
@@ -676,9 +719,11 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     ...(options.env ?? {}),
   };
 
-  // GitHub's clock is the wall clock (only the simulated AWS runs faster): deploy-budget
-  // measures the run from its start with its own Date.now().
-  const clockIso = () => new Date().toISOString();
+  const clockIso = () => new Date(clock.now()).toISOString();
+  const secrets = {
+    GITHUB_TOKEN: String(github.token),
+    ...resolveSecrets(workflow, options.secrets ?? {}, options.workflow),
+  };
   // The run as the jobs API shows it while it runs: deploy-budget reads its jobs' times.
   const apiJobs: GitHubJobScenario[] = [];
   sandbox.github?.state.workflowRuns.set(runId, {
@@ -706,7 +751,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       (n) => (jobResults[n] as { result: string } | undefined)?.result !== 'success',
     );
     const jobScope: ExpressionScope = {
-      contexts: { github, inputs, needs, vars: {} },
+      contexts: { github, inputs, needs, vars: {}, secrets },
       status: { failed: needsFailed },
     };
     const permissions =
@@ -742,6 +787,19 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
             };
     }
 
+    const ready = clockIso();
+    const approval = jobRun.environment ? options.approvals?.[jobRun.environment] : undefined;
+    if (approval && jobRun.environment) {
+      options.onEvent?.({
+        type: 'job-waiting',
+        job: jobRun,
+        environment: jobRun.environment,
+        reviewer: approval.reviewer,
+        seconds: approval.afterSeconds,
+      });
+      await clock.sleep(approval.afterSeconds * 1000);
+    }
+
     const jobDir = mkdtempSync(path.join(base, `${jobId}-`));
     const state: JobState = {
       run: jobRun,
@@ -759,6 +817,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       name: options.callerJob ? `${options.callerJob} / ${jobRun.name}` : jobRun.name,
       status: 'in_progress',
       conclusion: null,
+      created_at: ready,
       started_at: clockIso(),
       completed_at: null,
     };
@@ -800,6 +859,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
           env,
           steps: state.steps,
           vars: {},
+          secrets,
         },
         status: { failed: state.failed },
       };
@@ -819,6 +879,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         outputs: {},
         log: '',
         summary: '',
+        warnings: [],
         durationMs: 0,
       };
       const record = () => {
@@ -837,7 +898,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         continue;
       }
       options.onEvent?.({ type: 'step-start', job: jobRun, name, uses });
-      const started = Date.now();
+      const started = clock.now();
       try {
         const stepEnv = { ...env, ...stringMap(step.env, scope) };
         const withInputs = stringMap(step.with, scope);
@@ -896,7 +957,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         stepRun.outcome = 'failure';
         stepRun.error = error instanceof Error ? error.message : String(error);
       }
-      stepRun.durationMs = Date.now() - started;
+      stepRun.durationMs = clock.now() - started;
       stepRun.conclusion =
         stepRun.outcome === 'failure' && step['continue-on-error'] === true
           ? 'success'
@@ -984,6 +1045,9 @@ function runScript(
       clearTimeout(timer);
       const parsed = parseStdoutCommands(stdout);
       stepRun.log = [parsed.log.trimEnd(), stderr.trimEnd()].filter(Boolean).join('\n');
+      stepRun.warnings = parsed.annotations
+        .filter((a) => a.level === 'warning')
+        .map((a) => a.message);
       stepRun.outputs = parseFileCommands(readFileSync(files.GITHUB_OUTPUT, 'utf8'));
       stepRun.summary = readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8');
       Object.assign(state.exportedEnv, parseFileCommands(readFileSync(files.GITHUB_ENV, 'utf8')));
@@ -1047,6 +1111,7 @@ async function runLocalAction(
   stepRun.log = logs.filter(Boolean).join('\n');
   stepRun.outputs = result.outputs;
   stepRun.summary = result.summary;
+  stepRun.warnings = [...result.warnings, ...(result.post?.warnings ?? [])];
   Object.assign(state.exportedEnv, result.env);
   state.extraPath.unshift(...result.path);
   for (const step of [result, result.post]) {
@@ -1083,6 +1148,7 @@ async function runStandIn(
       permissions: state.run.permissions,
       workspace: state.workspace,
       runnerTemp: state.runnerTemp,
+      ...(state.run.environment !== undefined ? { environment: state.run.environment } : {}),
     },
     contexts: scope.contexts,
     log: (line) => lines.push(line),
@@ -1146,6 +1212,48 @@ export function createServiceRepository(releases: ServiceRelease[]): {
     shas[release.tag] = git(dir, ['rev-parse', 'HEAD']);
   }
   return { dir, shas };
+}
+
+/** The `sub` claim GitHub puts in a job's OIDC token: its environment, else the event's ref. */
+function oidcSubject(step: StandInStep): string {
+  const github = step.contexts.github as Record<string, Value>;
+  const repository = String(github.repository);
+  if (step.job.environment) return `repo:${repository}:environment:${step.job.environment}`;
+  if (github.event_name === 'pull_request') return `repo:${repository}:pull_request`;
+  return `repo:${repository}:ref:${String(github.ref)}`;
+}
+
+/** AssumeRoleWithWebIdentity against the sandbox's STS, in its query/XML protocol. */
+async function assumeRoleWithWebIdentity(
+  sandbox: Sandbox,
+  role: string,
+  sub: string,
+): Promise<Record<'AccessKeyId' | 'SecretAccessKey' | 'SessionToken', string>> {
+  const now = Math.floor(sandbox.clock.now() / 1000);
+  const token = forgeGitHubToken({ sub, aud: 'sts.amazonaws.com', iat: now, exp: now + 300 });
+  const response = await fetch(sandbox.endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    body: new URLSearchParams({
+      Action: 'AssumeRoleWithWebIdentity',
+      Version: '2011-06-15',
+      RoleArn: role,
+      RoleSessionName: 'GitHubActions',
+      WebIdentityToken: token,
+      DurationSeconds: '3600',
+    }),
+  });
+  const xml = await response.text();
+  const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+  if (!response.ok) {
+    // As configure-aws-credentials words it.
+    throw new Error(`Could not assume role with OIDC: ${field('Message') ?? xml}`);
+  }
+  return {
+    AccessKeyId: field('AccessKeyId') ?? '',
+    SecretAccessKey: field('SecretAccessKey') ?? '',
+    SessionToken: field('SessionToken') ?? '',
+  };
 }
 
 export interface BuildRequest {
@@ -1232,7 +1340,8 @@ export function sandboxStandIns(
     },
 
     'aws-actions/configure-aws-credentials': async (step) => {
-      // The real action asks GitHub for an OIDC token, which needs this permission.
+      // The real action asks GitHub for an OIDC token, which needs this permission, and trades
+      // it with STS for the role's credentials; the sandbox's STS holds the role's trust policy.
       requirePermission(step, 'id-token', 'write');
       const role = step.with['role-to-assume'] ?? '';
       if (!/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(role)) {
@@ -1240,14 +1349,16 @@ export function sandboxStandIns(
       }
       const region = step.with['aws-region'];
       if (!region) throw new Error('Input required and not supplied: aws-region');
-      step.log(`assumed ${role} with the job's OIDC token (sandbox credentials)`);
+      const sub = oidcSubject(step);
+      const credentials = await assumeRoleWithWebIdentity(sandbox, role, sub);
+      step.log(`assumed ${role} with the job's OIDC token (sub ${sub})`);
       return {
         env: {
           AWS_REGION: region,
           AWS_DEFAULT_REGION: region,
-          AWS_ACCESS_KEY_ID: sandbox.env.AWS_ACCESS_KEY_ID ?? '',
-          AWS_SECRET_ACCESS_KEY: sandbox.env.AWS_SECRET_ACCESS_KEY ?? '',
-          AWS_SESSION_TOKEN: 'sandbox-session-token',
+          AWS_ACCESS_KEY_ID: credentials.AccessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.SecretAccessKey,
+          AWS_SESSION_TOKEN: credentials.SessionToken,
         },
       };
     },

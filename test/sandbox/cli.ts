@@ -42,7 +42,9 @@ async function main(): Promise<void> {
   const name = sandbox.scenario.name ?? scenario;
   process.stderr.write(
     `sandbox (simulated AWS + GitHub) for scenario ${name} at ${sandbox.endpoint}, ` +
-      `speed ${sandbox.clock.speed}x; Ctrl-C to stop\n`,
+      `speed ${sandbox.clock.speed}x; Ctrl-C to stop\n` +
+      // The AWS CLI reads AWS_ENDPOINT_URL from version 2.13 on; Debian's is older.
+      `AWS CLI: aws --endpoint-url ${sandbox.endpoint} ecs list-services --cluster <name>\n`,
   );
   for (const [key, value] of Object.entries(sandbox.env)) process.stdout.write(`${key}=${value}\n`);
 

@@ -1,5 +1,16 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createClock, Scheduler } from './clock.ts';
+import { repoRoot } from '../harness/index.ts';
+import { createClock, runnerClockEnv, Scheduler } from './clock.ts';
+
+function run(file: string, args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+  });
+}
 
 describe('simulated clock', () => {
   it('runs speed times faster than real time from its start', async () => {
@@ -103,5 +114,48 @@ describe('scheduler', () => {
     set(30);
     scheduler.advance();
     expect(seen).toEqual(['kept']);
+  });
+});
+
+describe('a process of the simulated runner', () => {
+  const clock = createClock({ speed: 100, start: Date.parse('2025-06-01T12:00:00Z') });
+
+  it('tells the sandbox clock’s time, and waits simulated time on its timers', async () => {
+    const script = [
+      "import { setTimeout as sleep } from 'node:timers/promises';",
+      'const t0 = Date.now();',
+      'const p0 = performance.now();',
+      'await sleep(60_000);',
+      'await new Promise((r) => setTimeout(r, 60_000));',
+      'console.log(JSON.stringify({ t0, t1: Date.now(), perf: performance.now() - p0, iso: new Date().toISOString() }));',
+    ].join('\n');
+    const before = clock.now();
+    const out = JSON.parse(
+      await run(
+        path.join(repoRoot, 'node_modules', '.bin', 'node'),
+        ['--input-type=module', '-e', script],
+        runnerClockEnv(clock),
+      ),
+    ) as { t0: number; t1: number; perf: number; iso: string };
+    const after = clock.now();
+    expect(out.t0).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(out.t1).toBeLessThanOrEqual(Math.ceil(after));
+    // Two simulated minutes of sleeping, well under a real second apart at 100x.
+    expect(out.t1 - out.t0).toBeGreaterThanOrEqual(120_000);
+    expect(out.perf).toBeGreaterThanOrEqual(120_000);
+    expect(Date.parse(out.iso)).toBeGreaterThanOrEqual(out.t1);
+    expect(Date.parse(out.iso)).toBeLessThanOrEqual(Math.ceil(after));
+  });
+
+  it('runs `date` on the same clock in run: scripts (the runner tool)', async () => {
+    const before = Math.floor(clock.now() / 1000) * 1000;
+    const printed = await run(
+      path.join(repoRoot, 'test', 'workflows', 'runner-tools', 'date'),
+      ['-u', '+%Y-%m-%dT%H:%M:%SZ'],
+      runnerClockEnv(clock),
+    );
+    const after = clock.now();
+    expect(Date.parse(printed.trim())).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(printed.trim())).toBeLessThanOrEqual(after);
   });
 });

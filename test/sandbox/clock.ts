@@ -16,6 +16,8 @@ export interface ClockOptions {
 export interface SandboxClock extends Clock {
   /** Simulated epoch ms when the clock was created. */
   readonly start: number;
+  /** Real epoch ms (sub-millisecond) at that instant: with `start` and `speed`, the clock entire. */
+  readonly realStart: number;
   /** Simulated ms elapsed since `start`. */
   elapsed(): number;
 }
@@ -25,12 +27,13 @@ export function createClock(options: ClockOptions = {}): SandboxClock {
   if (!(speed > 0) || !Number.isFinite(speed)) {
     throw new Error(`clock speed must be a positive number, got ${speed}`);
   }
-  const realStart = performance.now();
+  const realStart = performance.timeOrigin + performance.now();
   const start = options.start ?? Date.now();
-  const now = () => start + (performance.now() - realStart) * speed;
+  const now = () => start + (performance.timeOrigin + performance.now() - realStart) * speed;
   return {
     speed,
     start,
+    realStart,
     now,
     elapsed: () => now() - start,
     sleep(simulatedMs: number) {
@@ -121,4 +124,13 @@ export function randomHex(random: () => number, n: number): string {
   let out = '';
   while (out.length < n) out += Math.floor(random() * 16).toString(16);
   return out;
+}
+
+/** What puts a Node process on this clock (test/sandbox/runner-clock.mjs, loaded by --import). */
+export function runnerClockEnv(clock: SandboxClock, nodeOptions = ''): Record<string, string> {
+  const preload = new URL('./runner-clock.mjs', import.meta.url).href;
+  return {
+    SANDBOX_CLOCK: `${clock.start}:${clock.realStart}:${clock.speed}`,
+    NODE_OPTIONS: `${nodeOptions} --import=${preload}`.trim(),
+  };
 }

@@ -7,12 +7,13 @@ import {
   DescribeRepositoriesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
+  GetRegistryScanningConfigurationCommand,
   ImageNotFoundException,
   paginateDescribeImageScanFindings,
   RepositoryNotFoundException,
   ScanNotFoundException,
 } from '@aws-sdk/client-ecr';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { generateBasicFindings, generateEnhancedFindings } from './fixtures/findings/generate.ts';
 import { buildImage, MANIFEST_ACCEPT, MEDIA_TYPES, pushImage } from './images.ts';
 import { type Registry, startRegistry } from './registry.ts';
@@ -47,7 +48,6 @@ const scenario: EcrScenario = {
   repositories: [
     {
       name: 'web',
-      scanning: 'BASIC',
       scanOnPush: true,
       images: [
         {
@@ -62,8 +62,9 @@ const scenario: EcrScenario = {
       ],
     },
     {
+      // Scanned once the registry turns enhanced scanning on for it (ECR's scan type is the
+      // registry's, not a repository's).
       name: 'api',
-      scanning: 'ENHANCED',
       images: [
         { tags: ['v1'], scan: { findingsFile: 'enhanced-inspector.json', inProgressSeconds: 60 } },
         { tags: ['big'], scan: { findings: generateEnhancedFindings(1_200) } },
@@ -104,6 +105,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await registry.stop();
 });
+
+/** Enhanced, continuous scanning for repositories named like `api`, until the test ends. */
+function enhancedForApi(): void {
+  ecr.state.setScanning({
+    scanType: 'ENHANCED',
+    rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: 'ap*' }] }],
+  });
+  onTestFinished(() => ecr.state.setScanning({ scanType: 'BASIC' }));
+}
 
 async function call<T = Record<string, unknown>>(
   op: string,
@@ -442,7 +452,56 @@ describe('ECR simulator, called directly', () => {
     expect(attestation.imageScanStatus).toMatchObject({ status: 'UNSUPPORTED_IMAGE' });
   });
 
+  it('answers the registry scanning configuration: basic, manual unless a repository scans on push', async () => {
+    expect(await call('GetRegistryScanningConfiguration')).toEqual({
+      registryId: '123456789012',
+      scanningConfiguration: { scanType: 'BASIC', rules: [] },
+    });
+    expect(
+      (
+        await failure('DescribeImageScanFindings', {
+          repositoryName: 'api',
+          imageId: { imageTag: 'v1' },
+        })
+      ).type,
+    ).toBe('ScanNotFoundException');
+  });
+
+  it('leaves repositories no enhanced rule names unscanned, and refuses rules of the other scan type', async () => {
+    enhancedForApi();
+    expect(await call('GetRegistryScanningConfiguration')).toEqual({
+      registryId: '123456789012',
+      scanningConfiguration: {
+        scanType: 'ENHANCED',
+        rules: [
+          {
+            scanFrequency: 'CONTINUOUS_SCAN',
+            repositoryFilters: [{ filter: 'ap*', filterType: 'WILDCARD' }],
+          },
+        ],
+      },
+    });
+    const pushed = await ecr.state.pushImage('batch', { tags: ['enhanced-era'] });
+    expect(
+      (
+        await failure('DescribeImageScanFindings', {
+          repositoryName: 'batch',
+          imageId: { imageDigest: pushed.digest },
+        })
+      ).type,
+    ).toBe('ScanNotFoundException');
+    expect(() =>
+      ecr.state.setScanning({
+        scanType: 'BASIC',
+        rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: '*' }] }],
+      }),
+    ).toThrow(/BASIC scanning takes SCAN_ON_PUSH or MANUAL/);
+  });
+
   it('reports enhanced scans as ACTIVE with Inspector findings bound to the image', async () => {
+    enhancedForApi();
+    // Turning enhanced scanning on scans the images it covers: v1's takes a simulated minute.
+    clock.advance(60_000);
     const { imageDetails } = await call<{ imageDetails: Detail[] }>('DescribeImages', {
       repositoryName: 'api',
       imageIds: [{ imageTag: 'v1' }],
@@ -574,7 +633,27 @@ describe('ECR simulator behind the real ECRClient', () => {
     ).rejects.toBeInstanceOf(ScanNotFoundException);
   });
 
+  it('answers GetRegistryScanningConfiguration with the scan type and rules as the SDK models them', async () => {
+    ecr.state.setScanning({
+      scanType: 'BASIC',
+      rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [{ filter: 'prod-*' }] }],
+    });
+    onTestFinished(() => ecr.state.setScanning({ scanType: 'BASIC' }));
+    const out = await client.send(new GetRegistryScanningConfigurationCommand({}));
+    expect(out.registryId).toBe('123456789012');
+    expect(out.scanningConfiguration).toEqual({
+      scanType: 'BASIC',
+      rules: [
+        {
+          scanFrequency: 'SCAN_ON_PUSH',
+          repositoryFilters: [{ filter: 'prod-*', filterType: 'WILDCARD' }],
+        },
+      ],
+    });
+  });
+
   it('lets the SDK paginator walk 1,200 enhanced findings', async () => {
+    enhancedForApi();
     const ids: string[] = [];
     let pages = 0;
     for await (const page of paginateDescribeImageScanFindings(

@@ -50,6 +50,8 @@ export interface GitHubJobScenario {
   name: string;
   status?: 'queued' | 'in_progress' | 'completed' | 'waiting';
   conclusion?: string | null;
+  /** When the job was queued (ready to run); before started_at when it waited for approval. */
+  created_at?: string;
   started_at?: string;
   completed_at?: string | null;
   run_attempt?: number;
@@ -661,7 +663,7 @@ export function createGitHub(
         html_url: `${web}/actions/runs/${r.id}/job/${id}`,
         status,
         conclusion: j.conclusion ?? (status === 'completed' ? 'success' : null),
-        created_at: started,
+        created_at: j.created_at ?? started,
         started_at: started,
         completed_at: j.completed_at ?? null,
         name: j.name,

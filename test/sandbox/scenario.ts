@@ -14,6 +14,7 @@ import type { EcrScenario } from './services/ecr.ts';
 import type { EcsScenario } from './services/ecs.ts';
 import type { Elbv2Scenario } from './services/elbv2.ts';
 import type { LogsScenario } from './services/logs.ts';
+import type { StsScenario } from './services/sts.ts';
 
 export interface Scenario {
   /** Shown by the CLI. */
@@ -31,6 +32,8 @@ export interface Scenario {
   codedeploy?: CodeDeployScenario;
   ecr?: EcrScenario;
   elbv2?: Elbv2Scenario;
+  /** IAM roles that GitHub's OIDC tokens may assume, with their trust policies. */
+  sts?: StsScenario;
   github?: GitHubScenario;
   /** The GitHub Actions cache service (started when present, or with `actionsCache: true`). */
   actionsCache?: ActionsCacheScenario;
@@ -59,6 +62,7 @@ const KEYS = new Set([
   'codedeploy',
   'ecr',
   'elbv2',
+  'sts',
   'github',
   'actionsCache',
   'faults',
@@ -118,9 +122,9 @@ export function loadScenario(ref: string): Scenario {
 
 export function resolveScenario(
   scenario: Scenario,
-  overrides: { speed?: number } = {},
+  overrides: { speed?: number; startTime?: number } = {},
 ): ResolvedScenario {
-  const start = scenario.startTime;
+  const start = overrides.startTime ?? scenario.startTime;
   const startTime =
     typeof start === 'string' ? Date.parse(start) : typeof start === 'number' ? start : undefined;
   if (startTime !== undefined && Number.isNaN(startTime)) {

@@ -25,6 +25,7 @@ import { createEcs, type EcsModule } from './services/ecs.ts';
 import { registryImages } from './services/ecs-run-task.ts';
 import { createElbv2, type Elbv2Module } from './services/elbv2.ts';
 import { createLogs, type LogsModule } from './services/logs.ts';
+import { createSts, type StsModule } from './services/sts.ts';
 import {
   type AccountContext,
   AwsError,
@@ -62,6 +63,7 @@ export interface ServerOptions {
   aws: AwsServiceModule[];
   /** Query-protocol services (ELBv2), routed by the `Version` their requests carry. */
   query?: QueryServiceModule[];
+  sts?: StsModule;
   github?: GitHubHandler;
   record(call: CallRecord): void;
 }
@@ -74,6 +76,8 @@ export interface SandboxServer {
 }
 
 const AWS_JSON = 'application/x-amz-json-1.1';
+/** STS's API version: its query-protocol calls go to the STS module, the rest by version. */
+const STS_VERSION = '2011-06-15';
 const SECRET_KEY = /^(?!nextToken$).*(password|secret|token|authorization|credential)/i;
 
 /** A copy of `value` with secret-looking fields replaced, fit for the call record. */
@@ -145,12 +149,6 @@ function sendQueryError(res: ServerResponse, error: AwsError, namespace: string)
   );
 }
 
-/** A POST of a form, as the query protocol sends every call; GitHub's API never does. */
-function isQueryRequest(req: IncomingMessage): boolean {
-  const type = req.headers['content-type'] ?? '';
-  return req.method === 'POST' && type.startsWith('application/x-www-form-urlencoded');
-}
-
 /** The AWS error a transport fault answers with. */
 export function faultError(fault: FaultSpec): AwsError {
   if (fault.kind === 'throttle') {
@@ -206,6 +204,16 @@ export function githubFault(fault: FaultSpec): GitHubResponse {
   };
 }
 
+/** The form of an AWS query-protocol request (STS), or undefined for any other request. */
+function queryProtocolForm(req: IncomingMessage, raw: Buffer): URLSearchParams | undefined {
+  if (req.method !== 'POST') return undefined;
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    return undefined;
+  }
+  const form = new URLSearchParams(raw.toString('utf8'));
+  return form.has('Action') ? form : undefined;
+}
+
 export function startServer(options: ServerOptions): Promise<SandboxServer> {
   const { clock, scheduler, faults, record } = options;
   const modules = new Map(options.aws.map((m) => [m.targetPrefix, m]));
@@ -216,10 +224,12 @@ export function startServer(options: ServerOptions): Promise<SandboxServer> {
     const realTime = Date.now();
     const raw = await readBody(req);
     const target = req.headers['x-amz-target'];
+    const form = queryProtocolForm(req, raw);
     if (typeof target === 'string') {
       await handleAws(req, res, target, raw, time, realTime);
-    } else if (isQueryRequest(req)) {
-      await handleQuery(req, res, raw, time, realTime);
+    } else if (form !== undefined) {
+      if (form.get('Version') === STS_VERSION) await handleSts(req, res, form, time, realTime);
+      else await handleQuery(req, res, form, time, realTime);
     } else {
       await handleGitHub(req, res, raw, time, realTime);
     }
@@ -300,11 +310,10 @@ export function startServer(options: ServerOptions): Promise<SandboxServer> {
   async function handleQuery(
     req: IncomingMessage,
     res: ServerResponse,
-    raw: Buffer,
+    params: URLSearchParams,
     time: number,
     realTime: number,
   ): Promise<void> {
-    const params = new URLSearchParams(raw.toString('utf8'));
     const action = params.get('Action') ?? '';
     const version = params.get('Version') ?? '';
     const module = queryModules.get(version);
@@ -366,6 +375,59 @@ export function startServer(options: ServerOptions): Promise<SandboxServer> {
       200,
       { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
       `<${action}Response xmlns="${namespace}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
+    );
+  }
+
+  // STS speaks AWS's query protocol: a form with Action and Version, answered in XML.
+  async function handleSts(
+    req: IncomingMessage,
+    res: ServerResponse,
+    form: URLSearchParams,
+    time: number,
+    realTime: number,
+  ): Promise<void> {
+    const operation = form.get('Action') ?? '';
+    const call: CallRecord = {
+      service: 'sts',
+      operation,
+      time,
+      realTime,
+      params: redact(Object.fromEntries(form)),
+      status: 0,
+    };
+    record(call);
+    const decision = faults.decide('sts', operation);
+    if (decision.applied.length > 0) call.fault = decision.applied.join(',');
+    if (decision.latencyMs > 0) await delay(decision.latencyMs);
+    if (decision.fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    let answer: { status: number; body: string };
+    if (decision.fault !== undefined) {
+      const error = faultError(decision.fault);
+      answer = {
+        status: error.status,
+        body: `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>${error.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${error.type}</Code><Message>${error.message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+      };
+    } else if (options.sts === undefined) {
+      answer = {
+        status: 400,
+        body: '<ErrorResponse><Error><Code>InvalidAction</Code><Message>This sandbox has no STS</Message></Error></ErrorResponse>',
+      };
+    } else {
+      const credential = /Credential=([A-Z0-9]+)\//.exec(String(req.headers.authorization ?? ''));
+      answer = options.sts.handle({
+        params: form,
+        ...(credential ? { accessKeyId: credential[1]! } : {}),
+      });
+    }
+    call.status = answer.status;
+    send(
+      res,
+      answer.status,
+      { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() },
+      answer.body,
     );
   }
 
@@ -483,6 +545,8 @@ export interface StartOptions {
   port?: number;
   /** Overrides the scenario's speed (simulated seconds per real second). */
   speed?: number;
+  /** Overrides the scenario's start: simulated epoch ms when the clock starts. */
+  startTime?: number;
   /** Start the OCI registry behind ECR; default: when the scenario has an `ecr` section. */
   registry?: boolean;
   /** Start the Actions cache service; default: when the scenario has an `actionsCache` section. */
@@ -528,6 +592,9 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
+/** The long-lived key of the sandbox's own IAM user, which every simulated service accepts. */
+const SANDBOX_ACCESS_KEY_ID = 'AKIASANDBOXEXAMPLE00';
+
 const live = new Set<{
   server: SandboxServer;
   registry?: Registry;
@@ -556,7 +623,10 @@ export async function startSandbox(
 ): Promise<Sandbox> {
   const scenario = resolveScenario(
     typeof input === 'string' ? loadScenario(input) : validateScenario(input),
-    options.speed !== undefined ? { speed: options.speed } : {},
+    {
+      ...(options.speed !== undefined ? { speed: options.speed } : {}),
+      ...(options.startTime !== undefined ? { startTime: options.startTime } : {}),
+    },
   );
   const clock = createClock({
     speed: scenario.speed,
@@ -611,6 +681,12 @@ export async function startSandbox(
       actionsCache = await startActionsCache(scenario.actionsCache, { clock, faults, record });
     }
     const github = deps.createGitHub?.(scenario.github, { clock });
+    const sts = createSts(scenario.sts, {
+      region: scenario.region,
+      accountId: scenario.accountId,
+      clock,
+      userAccessKeyId: SANDBOX_ACCESS_KEY_ID,
+    });
     server = await startServer({
       ...(options.port !== undefined ? { port: options.port } : {}),
       clock,
@@ -618,6 +694,7 @@ export async function startSandbox(
       faults,
       aws: [ecs, codedeploy, logs, ...(ecr !== undefined ? [ecr] : [])],
       query: [elbv2],
+      sts,
       ...(github !== undefined ? { github } : {}),
       record,
     });
@@ -633,7 +710,7 @@ export async function startSandbox(
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: scenario.region,
       AWS_DEFAULT_REGION: scenario.region,
-      AWS_ACCESS_KEY_ID: 'AKIASANDBOXEXAMPLE00',
+      AWS_ACCESS_KEY_ID: SANDBOX_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: 'sandbox-secret-access-key-not-a-real-one',
       AWS_EC2_METADATA_DISABLED: 'true',
       GITHUB_API_URL: endpoint,

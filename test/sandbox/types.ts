@@ -38,6 +38,7 @@ export type ServiceName =
   | 'codedeploy'
   | 'logs'
   | 'elbv2'
+  | 'sts'
   | 'github'
   | 'registry'
   /** The Actions cache service (Twirp) and the blob storage behind its signed URLs. */

@@ -6,6 +6,7 @@ import {
   type BuildRequest,
   createServiceRepository,
   RUNNER_TOOLS,
+  type RunWorkflowOptions,
   runWorkflow,
   SANDBOX_DEPLOY_INPUTS,
   type SandboxStandInOptions,
@@ -16,6 +17,9 @@ import { type Sandbox, start } from '../sandbox/index.ts';
 import type { BasicFinding } from '../sandbox/services/ecr.ts';
 
 const WORKFLOW_REPOSITORY = 'fargate-delivery/fargate-delivery';
+// The runner runs on the sandbox's clock, its network timeouts included: at this speed an SDK
+// request still has half a real second to be answered on a busy machine.
+const SPEED = 60;
 const WORKFLOW_SHA = 'feedfacefeedfacefeedfacefeedfacefeedface';
 
 const DOCKERFILE = 'FROM public.ecr.aws/docker/library/debian:bookworm-slim\nCOPY app /app\n';
@@ -43,10 +47,11 @@ interface Setup {
   inputs?: Record<string, string>;
   /** Push an image of the release commit before the run, as an earlier run would have. */
   prebuilt?: boolean;
+  approvals?: RunWorkflowOptions['approvals'];
 }
 
 async function deployV110(setup: Setup = {}) {
-  sandbox = await start('web-bluegreen', { speed: 600 });
+  sandbox = await start('web-bluegreen', { speed: SPEED });
   const repo = createServiceRepository([
     { tag: 'v1.0.0', files: { Dockerfile: DOCKERFILE, 'app/VERSION': '1.0.0\n' } },
     { tag: 'v1.1.0', files: { 'app/VERSION': '1.1.0\n' } },
@@ -84,6 +89,7 @@ async function deployV110(setup: Setup = {}) {
     standIns: sandboxStandIns(sandbox, { serviceRepository: repo.dir, build, record }),
     path: [RUNNER_TOOLS],
     env: { FARGATE_DELIVERY_GITHUB_WRITE_INTERVAL_MS: '0' },
+    ...(setup.approvals ? { approvals: setup.approvals } : {}),
     onEvent: (e) => {
       if (e.type === 'step-end') steps.push(`${e.job.id}: ${e.step.name} (${e.step.outcome})`);
     },
@@ -100,7 +106,9 @@ function explain(run: WorkflowRun): string {
 
 describe('deploy.yml against the sandbox', () => {
   it('builds, scans, renders, deploys blue/green and reports the budget, passing outputs between jobs', async () => {
-    const { run, sha, record, sandbox } = await deployV110();
+    const { run, sha, record, sandbox } = await deployV110({
+      approvals: { production: { reviewer: 'release-manager', afterSeconds: 180 } },
+    });
 
     expect(run.conclusion, explain(run)).toBe('success');
     expect(Object.values(run.jobs).map((j) => [j.id, j.result])).toEqual([
@@ -145,6 +153,34 @@ describe('deploy.yml against the sandbox', () => {
       './.fargate-delivery/actions/deploy',
     );
     expect(run.summary).toContain('Deploy budget');
+
+    // Build and scan held the build role; only the job in the environment got the deploy role.
+    const assumed = sandbox
+      .callsTo('AssumeRoleWithWebIdentity', 'sts')
+      .map((c) => (c.params as { RoleArn: string }).RoleArn.split('/').pop());
+    expect(assumed).toEqual(['web-build', 'web-build', 'web-deploy-production']);
+
+    // The budget counts from the deploy job's start; the reviewer's three minutes are shown apart.
+    const started = run.jobs.deploy!.steps.find((s) => s.id === 'started')!.outputs.at!;
+    expect(run.summary).toContain(`Measured from ${new Date(started).toISOString()}`);
+    const wait = /\| Approval wait \| (\d+)m(\d+)?s? \| not counted \|/.exec(run.summary);
+    expect(wait, run.summary).not.toBeNull();
+    expect(Number(wait![1])).toBeGreaterThanOrEqual(3);
+    expect(run.summary).not.toMatch(/\| production \/ (Build and push|Scan gate) \|/);
+  });
+
+  it('refuses the build jobs the deploy role: no job holds deploy rights outside the environment', async () => {
+    const { run, record, sandbox } = await deployV110({
+      inputs: { 'build-role-to-assume': SANDBOX_DEPLOY_INPUTS['deploy-role-to-assume'] },
+    });
+
+    expect(run.conclusion).toBe('failure');
+    expect(run.failure).toMatchObject({ job: 'build', step: 'AWS credentials (OIDC)' });
+    expect(run.failure!.message).toBe(
+      'Could not assume role with OIDC: Not authorized to perform sts:AssumeRoleWithWebIdentity',
+    );
+    expect(record.builds).toEqual([]);
+    expect(sandbox.callsTo('RegisterTaskDefinition', 'ecs')).toEqual([]);
   });
 
   it('stops at the scan gate on a critical finding: nothing is registered or deployed', async () => {
@@ -187,7 +223,7 @@ describe('deploy.yml against the sandbox', () => {
 
 describe('image-scan.yml against the sandbox', () => {
   it('builds the PR image to pr-<number>, comments on the PR, uploads SARIF and fails per fail-on', async () => {
-    sandbox = await start('web-bluegreen', { speed: 600 });
+    sandbox = await start('web-bluegreen', { speed: SPEED });
     const repo = createServiceRepository([
       { tag: 'v1.0.0', files: { Dockerfile: DOCKERFILE, 'app/VERSION': '1.0.0\n' } },
     ]);

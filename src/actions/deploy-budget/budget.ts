@@ -8,7 +8,15 @@ import { imageSize } from './image.ts';
 import type { Inputs } from './inputs.ts';
 import { syncTrackingIssue } from './issue.ts';
 import { INPUT } from './names.ts';
-import { jobPhases, mergePhases, type Phase, parseIsoTime, type WorkflowJob } from './phases.ts';
+import {
+  approvalWait,
+  jobPhases,
+  mergePhases,
+  type Phase,
+  parseIsoTime,
+  phasesSince,
+  type WorkflowJob,
+} from './phases.ts';
 import { type HistoryRecord, normalizeHistory } from './record.ts';
 import {
   type BudgetReport,
@@ -109,7 +117,11 @@ export async function runBudget(
     );
   }
   const durationSeconds = Math.max(0, Math.round((now - started) / 1000));
-  const phases = mergePhases(inputs.phases, run).map((p) => ({
+  const wait =
+    inputs.waitingSince === undefined ? undefined : approvalWait(inputs.waitingSince, started);
+  if (wait && 'problem' in wait) throw new ActionError(`${INPUT.waitingSince}: ${wait.problem}`);
+  const measured = inputs.startedAt === undefined ? run : phasesSince(run, started);
+  const phases = mergePhases(inputs.phases, wait ? [wait, ...measured] : measured).map((p) => ({
     ...p,
     seconds: roundTenths(p.seconds),
   }));

@@ -37,6 +37,8 @@ export interface Inputs {
   phases: Phase[];
   /** Epoch ms; undefined means the workflow run's start. */
   startedAt?: number;
+  /** Epoch ms the job became ready to start (needs done) but waited; only with startedAt. */
+  waitingSince?: number;
   environment: string;
   history: HistoryInput;
   image?: EcrImage;
@@ -109,6 +111,17 @@ function positiveDuration(name: string, raw: string, what?: string): number {
   return ms;
 }
 
+function isoTime(name: string, raw: string): number {
+  const ms = parseIsoTime(raw);
+  if (ms === undefined) {
+    throw new InputError(
+      name,
+      `must be an ISO 8601 time with a zone, like 2024-05-01T12:00:00Z, got '${raw}'`,
+    );
+  }
+  return ms;
+}
+
 /** Reads and validates every input before anything reaches GitHub or AWS. */
 export function getInputs(source: InputSource = actionInputs, workspace = workspaceDir()): Inputs {
   const budgetSeconds =
@@ -142,15 +155,16 @@ export function getInputs(source: InputSource = actionInputs, workspace = worksp
     aws: readAwsOptions(source),
   };
   const startedAt = source(INPUT.startedAt);
-  if (startedAt !== '') {
-    const ms = parseIsoTime(startedAt);
-    if (ms === undefined) {
+  if (startedAt !== '') inputs.startedAt = isoTime(INPUT.startedAt, startedAt);
+  const waitingSince = source(INPUT.waitingSince);
+  if (waitingSince !== '') {
+    if (inputs.startedAt === undefined) {
       throw new InputError(
-        INPUT.startedAt,
-        `must be an ISO 8601 time with a zone, like 2024-05-01T12:00:00Z, got '${startedAt}'`,
+        INPUT.waitingSince,
+        `needs ${INPUT.startedAt}: the wait lasts until the measured deploy starts, and is left out of the budget`,
       );
     }
-    inputs.startedAt = ms;
+    inputs.waitingSince = isoTime(INPUT.waitingSince, waitingSince);
   }
   const image = source(INPUT.image);
   if (image !== '') inputs.image = parseEcrImage(INPUT.image, image);

@@ -4,6 +4,7 @@ export const INPUT = {
   phaseBudgets: 'phase-budgets',
   phases: 'phases',
   startedAt: 'started-at',
+  waitingSince: 'waiting-since',
   environment: 'environment',
   history: 'history',
   image: 'image',

@@ -7,8 +7,11 @@ export interface Phase {
   /** ISO 8601, when known. */
   startedAt?: string;
   endedAt?: string;
-  /** `deploy`: from the deploy action; `job`/`step`: from the workflow run's jobs API. */
-  source: 'deploy' | 'job' | 'step';
+  /**
+   * `deploy`: from the deploy action; `job`/`step`: from the workflow run's jobs API; `wait`: the
+   * job waiting to start (approval), shown but outside the budget.
+   */
+  source: 'deploy' | 'job' | 'step' | 'wait';
   /** The job or step this phase ran inside, e.g. the step that ran the deploy action. */
   parent?: string;
 }
@@ -144,6 +147,47 @@ export function jobPhases(jobs: readonly WorkflowJob[]): Phase[] {
 // The jobs API reports whole seconds; the deploy action reports milliseconds.
 const TOLERANCE_MS = 1000;
 
+/**
+ * The phases of the run inside the measured span: a job that ended before the measurement
+ * started (the build, the scan, another environment's deploy) is another part of the pipeline.
+ */
+export function phasesSince(phases: readonly Phase[], startedAt: number): Phase[] {
+  return phases.filter((p) => {
+    const end = p.endedAt === undefined ? undefined : parseIsoTime(p.endedAt);
+    return end === undefined || end > startedAt + TOLERANCE_MS;
+  });
+}
+
+export const APPROVAL_WAIT = 'Approval wait';
+
+// Two runners' clocks (the job that noted the wait's start, the one that started after it) agree
+// to within NTP's skew, not exactly.
+const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * The wait between a job becoming ready and starting (reviewers, a wait timer, a concurrency
+ * group, a runner), as one phase outside the budget. Undefined when the times say it did not
+ * wait; an error when the wait would end long before it began.
+ */
+export function approvalWait(
+  waitingSince: number,
+  startedAt: number,
+): Phase | { problem: string } | undefined {
+  if (waitingSince > startedAt + CLOCK_SKEW_MS) {
+    return {
+      problem: `${new Date(waitingSince).toISOString()} is after started-at (${new Date(startedAt).toISOString()})`,
+    };
+  }
+  if (waitingSince >= startedAt) return undefined;
+  return {
+    name: APPROVAL_WAIT,
+    seconds: (startedAt - waitingSince) / 1000,
+    startedAt: new Date(waitingSince).toISOString(),
+    endedAt: new Date(startedAt).toISOString(),
+    source: 'wait',
+  };
+}
+
 function contains(outer: Phase, inner: Phase): boolean {
   const outerStart = outer.startedAt ? parseIsoTime(outer.startedAt) : undefined;
   const outerEnd = outer.endedAt ? parseIsoTime(outer.endedAt) : undefined;
@@ -194,10 +238,10 @@ export function mergePhases(deploy: readonly Phase[], run: readonly Phase[]): Ph
   return ordered.flatMap((phase) => [phase, ...(children.get(phase.name) ?? [])]);
 }
 
-/** Phases that are not split further: where the time actually went. */
+/** Phases that are not split further: where the deploy's own time went (waits left out). */
 export function leafPhases(phases: readonly Phase[]): Phase[] {
   const parents = new Set(phases.map((p) => p.parent).filter((p) => p !== undefined));
-  return phases.filter((p) => !parents.has(p.name));
+  return phases.filter((p) => !parents.has(p.name) && p.source !== 'wait');
 }
 
 export function slowestPhase(phases: readonly Phase[]): Phase | undefined {

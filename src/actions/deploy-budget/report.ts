@@ -100,7 +100,9 @@ function phaseTable(report: BudgetReport): string[] {
     const budget = budgets.get(phase.name);
     const over = budget !== undefined && phase.seconds > budget ? ' (over)' : '';
     const name = phase.parent ? `↳ ${escapeCell(phase.name)}` : escapeCell(phase.name);
-    return `| ${name} | ${formatSeconds(phase.seconds)}${over} | ${budget === undefined ? '' : formatSeconds(budget)} | ${typical === undefined ? '' : formatSeconds(typical)} | ${typical === undefined ? '' : signed(phase.seconds - typical)} |`;
+    const budgetCell =
+      phase.source === 'wait' ? 'not counted' : budget === undefined ? '' : formatSeconds(budget);
+    return `| ${name} | ${formatSeconds(phase.seconds)}${over} | ${budgetCell} | ${typical === undefined ? '' : formatSeconds(typical)} | ${typical === undefined ? '' : signed(phase.seconds - typical)} |`;
   });
   return [
     '| Phase | Took | Budget | Median before | Change |',

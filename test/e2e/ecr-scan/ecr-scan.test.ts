@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { type RunOptions, repoRoot, runAction } from '../../harness/index.ts';
 import { generateBasicFindings } from '../../sandbox/fixtures/findings/generate.ts';
 import { loadScenario, type Sandbox, start } from '../../sandbox/index.ts';
@@ -286,6 +286,12 @@ describe('ecr-scan against the sandbox', () => {
   });
 
   test('enhanced findings are read as ACTIVE, one per vulnerable package', async () => {
+    // ECR's scan type is the registry's: turn enhanced scanning on for `api` for this test.
+    sandbox.ecr!.state.setScanning({
+      scanType: 'ENHANCED',
+      rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: 'api' }] }],
+    });
+    onTestFinished(() => sandbox.ecr!.state.setScanning({ scanType: 'BASIC' }));
     const result = await run({ repository: 'api', 'image-tag': 'v1' });
     expect(result.exitCode, result.stderr + result.log).toBe(0);
     expect(result.outputs.status).toBe('ACTIVE');

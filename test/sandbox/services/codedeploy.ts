@@ -219,6 +219,45 @@ const BUILTIN_CONFIGS: Record<string, TrafficRoutingConfig> = {
   },
 };
 
+// The read calls of a user's tools (ListApplications, GetDeploymentConfig, …): CodeDeploy's
+// page size, and the built-in configurations of the other compute platforms, which
+// GetDeploymentConfig describes although no ECS deployment group can use them.
+const LIST_PAGE = 100;
+/** When the `CodeDeployDefault.ECS*` configurations appeared: ECS blue/green's launch. */
+const BUILTIN_CREATED = Date.UTC(2018, 10, 27);
+const OTHER_BUILTIN_CONFIGS: Record<string, Json> = {
+  'CodeDeployDefault.OneAtATime': {
+    minimumHealthyHosts: { type: 'HOST_COUNT', value: 1 },
+    computePlatform: 'Server',
+  },
+  'CodeDeployDefault.HalfAtATime': {
+    minimumHealthyHosts: { type: 'FLEET_PERCENT', value: 50 },
+    computePlatform: 'Server',
+  },
+  'CodeDeployDefault.AllAtOnce': {
+    minimumHealthyHosts: { type: 'FLEET_PERCENT', value: 0 },
+    computePlatform: 'Server',
+  },
+  'CodeDeployDefault.LambdaAllAtOnce': {
+    computePlatform: 'Lambda',
+    trafficRoutingConfig: { type: 'AllAtOnce' },
+  },
+  'CodeDeployDefault.LambdaCanary10Percent5Minutes': {
+    computePlatform: 'Lambda',
+    trafficRoutingConfig: {
+      type: 'TimeBasedCanary',
+      timeBasedCanary: { canaryPercentage: 10, canaryInterval: 5 },
+    },
+  },
+  'CodeDeployDefault.LambdaLinear10PercentEvery1Minute': {
+    computePlatform: 'Lambda',
+    trafficRoutingConfig: {
+      type: 'TimeBasedLinear',
+      timeBasedLinear: { linearPercentage: 10, linearInterval: 1 },
+    },
+  },
+};
+
 function str(params: Json, key: string): string | undefined {
   const v = params[key];
   return typeof v === 'string' && v !== '' ? v : undefined;
@@ -1214,6 +1253,119 @@ export function createCodeDeploy(
       return { status: 'Pending', statusMessage: 'Stopping Active Deployment' };
     },
   };
+
+  // ---------- reads a user's own tools make (aws deploy list-applications, …) ----------
+  // None of the actions calls these but GetDeploymentConfig; a user pointing the AWS CLI or a
+  // script at the sandbox does. CodeDeploy's list calls take no page size: the service pages
+  // by 100 and hands back a nextToken.
+
+  function listPage<T>(list: T[], params: Json): { page: T[]; nextToken?: string } {
+    const start =
+      typeof params.nextToken === 'string'
+        ? Number(Buffer.from(params.nextToken, 'base64').toString())
+        : 0;
+    if (!Number.isInteger(start) || start < 0 || start > list.length) {
+      throw new AwsError(
+        'InvalidNextTokenException',
+        'The next token was specified in an invalid format.',
+      );
+    }
+    const next = start + LIST_PAGE;
+    return {
+      page: list.slice(start, next),
+      ...(next < list.length ? { nextToken: Buffer.from(String(next)).toString('base64') } : {}),
+    };
+  }
+
+  const configCreated = now() - 30 * 86_400 * S;
+  // From the name rather than the seeded random: reads must not shift the ids deployments get.
+  const configId = (name: string) => {
+    const h = createHash('sha256').update(name).digest('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  };
+
+  function describeConfig(name: string): Json | undefined {
+    const ecsConfig = state.deploymentConfigs.get(name);
+    if (ecsConfig !== undefined) {
+      const builtin = name in BUILTIN_CONFIGS;
+      return {
+        deploymentConfigId: configId(name),
+        deploymentConfigName: name,
+        createTime: epochSeconds(builtin ? BUILTIN_CREATED : configCreated),
+        computePlatform: 'ECS',
+        trafficRoutingConfig: ecsConfig,
+      };
+    }
+    const other = OTHER_BUILTIN_CONFIGS[name];
+    if (other === undefined) return undefined;
+    return {
+      deploymentConfigId: configId(name),
+      deploymentConfigName: name,
+      createTime: epochSeconds(BUILTIN_CREATED),
+      ...other,
+    };
+  }
+
+  Object.assign(operations, {
+    ListApplications(params: Json) {
+      const names = [...state.applications.keys()].sort();
+      const { page, nextToken } = listPage(names, params);
+      return { applications: page, ...(nextToken !== undefined ? { nextToken } : {}) };
+    },
+    ListDeploymentGroups(params: Json) {
+      const app = appFor(params.applicationName);
+      const { page, nextToken } = listPage([...app.groups.keys()].sort(), params);
+      return {
+        applicationName: app.name,
+        deploymentGroups: page,
+        ...(nextToken !== undefined ? { nextToken } : {}),
+      };
+    },
+    ListDeploymentTargets(params: Json) {
+      const d = deploymentFor(params.deploymentId);
+      if (d.status === 'Created' || d.status === 'Queued') {
+        throw new AwsError(
+          'DeploymentNotStartedException',
+          `The deployment ${d.id} has not started.`,
+        );
+      }
+      const filters = (params.targetFilters as Record<string, unknown> | undefined) ?? {};
+      for (const key of Object.keys(filters)) {
+        if (key !== 'TargetStatus' && key !== 'ServerInstanceLabel') {
+          throw new AwsError(
+            'InvalidDeploymentTargetFilterException',
+            `The target filter name ${key} is invalid.`,
+          );
+        }
+      }
+      const statuses = filters.TargetStatus as string[] | undefined;
+      const labels = filters.ServerInstanceLabel as string[] | undefined;
+      // One ECS target per deployment: the service. Instance labels belong to EC2 deployments.
+      const matches =
+        (statuses === undefined || statuses.includes(d.targetStatus)) &&
+        (labels === undefined || labels.length === 0);
+      const ids = matches ? [`${d.service.cluster.name}:${d.service.name}`] : [];
+      const { page, nextToken } = listPage(ids, params);
+      return { targetIds: page, ...(nextToken !== undefined ? { nextToken } : {}) };
+    },
+    GetDeploymentConfig(params: Json) {
+      const name = str(params, 'deploymentConfigName');
+      if (name === undefined) {
+        throw new AwsError(
+          'DeploymentConfigNameRequiredException',
+          'The deployment configuration name must be specified.',
+        );
+      }
+      const info = describeConfig(name);
+      if (info === undefined) {
+        throw new AwsError(
+          'DeploymentConfigDoesNotExistException',
+          `No deployment configuration found for name: ${name}`,
+        );
+      }
+      return { deploymentConfigInfo: info };
+    },
+  } satisfies Record<string, (params: Json) => unknown>);
 
   return {
     name: 'codedeploy',

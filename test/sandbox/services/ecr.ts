@@ -136,16 +136,39 @@ export interface EcrImageScenario {
 
 export interface EcrRepositoryScenario {
   name: string;
-  /** Default BASIC. Enhanced scanning scans every push, continuously. */
-  scanning?: ScanningType;
-  /** Basic scanning only: scan each image when it is pushed. */
+  /**
+   * The repository's own scan-on-push setting, which only basic scanning honours; the scan type
+   * is the registry's (EcrScenario.scanning).
+   */
   scanOnPush?: boolean;
   images?: EcrImageScenario[];
   /** What scans of images without their own `scan` find (images pushed at runtime). */
   defaultScan?: ScanSpec;
 }
 
+export type ScanFrequency = 'SCAN_ON_PUSH' | 'CONTINUOUS_SCAN' | 'MANUAL';
+
+/** One rule of the registry's scanning configuration: a frequency for matching repositories. */
+export interface ScanningRule {
+  scanFrequency: ScanFrequency;
+  /** `*` matches any characters, as ECR's WILDCARD filters do. */
+  repositoryFilters: { filter: string; filterType?: 'WILDCARD' }[];
+}
+
+/**
+ * The registry's scanning configuration, as PutRegistryScanningConfiguration sets it: one scan
+ * type for every repository, and rules choosing how often each is scanned. Under ENHANCED, a
+ * repository no rule matches is not scanned at all.
+ */
+export interface RegistryScanning {
+  /** Default BASIC. */
+  scanType?: ScanningType;
+  /** Default: none for BASIC (scans are started by hand or by a repository's scanOnPush); for ENHANCED, every repository scanned continuously. */
+  rules?: ScanningRule[];
+}
+
 export interface EcrScenario {
+  scanning?: RegistryScanning;
   repositories?: EcrRepositoryScenario[];
 }
 
@@ -157,7 +180,6 @@ export interface EcrContext extends AccountContext {
 
 interface RepositoryState {
   name: string;
-  scanning: ScanningType;
   scanOnPush: boolean;
   createdAt: number;
   defaultScan?: ScanSpec;
@@ -201,6 +223,11 @@ export interface EcrState {
   setScan(repository: string, ref: string, scan: ScanSpec): Promise<void>;
   /** Replaces the findings of an image's scan, keeping its status and timing. */
   setFindings(repository: string, ref: string, findings: Finding[]): Promise<void>;
+  /**
+   * Replaces the registry's scanning configuration, as PutRegistryScanningConfiguration does.
+   * Turning enhanced scanning on starts a scan of every image it now covers that has none.
+   */
+  setScanning(scanning: RegistryScanning): void;
 }
 
 export interface EcrModule extends AwsServiceModule {
@@ -213,6 +240,49 @@ export interface EcrModule extends AwsServiceModule {
 const IMAGE_CONFIG_TYPES = new Set<string>([MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig]);
 const INDEX_TYPES = new Set<string>([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList]);
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+const FREQUENCIES: Record<ScanningType, ScanFrequency[]> = {
+  BASIC: ['SCAN_ON_PUSH', 'MANUAL'],
+  ENHANCED: ['SCAN_ON_PUSH', 'CONTINUOUS_SCAN'],
+};
+
+/** A registry scanning configuration with its defaults, checked as ECR checks it. */
+export function registryScanning(spec: RegistryScanning | undefined): Required<RegistryScanning> {
+  const scanType = spec?.scanType ?? 'BASIC';
+  if (scanType !== 'BASIC' && scanType !== 'ENHANCED') {
+    throw new Error(`ecr.scanning.scanType: '${String(scanType)}' is not BASIC or ENHANCED`);
+  }
+  const rules =
+    spec?.rules ??
+    (scanType === 'ENHANCED'
+      ? [{ scanFrequency: 'CONTINUOUS_SCAN' as const, repositoryFilters: [{ filter: '*' }] }]
+      : []);
+  for (const rule of rules) {
+    if (!FREQUENCIES[scanType].includes(rule.scanFrequency)) {
+      throw new Error(
+        `ecr.scanning.rules: ${scanType} scanning takes ${FREQUENCIES[scanType].join(' or ')}, not '${rule.scanFrequency}'`,
+      );
+    }
+    if (!Array.isArray(rule.repositoryFilters) || rule.repositoryFilters.length === 0) {
+      throw new Error('ecr.scanning.rules: every rule needs repositoryFilters');
+    }
+  }
+  return {
+    scanType,
+    rules: rules.map((r) => ({
+      scanFrequency: r.scanFrequency,
+      repositoryFilters: r.repositoryFilters.map((f) => ({
+        filter: f.filter,
+        filterType: f.filterType ?? 'WILDCARD',
+      })),
+    })),
+  };
+}
+
+function wildcard(filter: string): RegExp {
+  const escaped = filter.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`);
+}
 
 /** Reads a findings fixture: a bare array, `imageScanFindings`, or a whole response. */
 export function loadFindings(file: string): Finding[] {
@@ -302,10 +372,25 @@ export function createEcr(scenario: EcrScenario | undefined, ctx: EcrContext): E
   const manifestCache = new Map<string, Manifest>();
   const upstreamAuth = `Basic ${Buffer.from(`${registry.username}:${registry.password}`).toString('base64')}`;
 
+  let scanning = registryScanning(scenario?.scanning);
+
+  /**
+   * How the registry's configuration scans one repository (undefined: not at all). Where rules
+   * overlap, the more frequent scan wins, as in ECR.
+   */
+  function scanningOf(repo: RepositoryState): { onPush: boolean; continuous: boolean } | undefined {
+    const frequencies = scanning.rules
+      .filter((r) => r.repositoryFilters.some((f) => wildcard(f.filter).test(repo.name)))
+      .map((r) => r.scanFrequency);
+    const continuous = frequencies.includes('CONTINUOUS_SCAN');
+    const onPush = continuous || frequencies.includes('SCAN_ON_PUSH');
+    if (scanning.scanType === 'ENHANCED') return onPush ? { onPush, continuous } : undefined;
+    return { onPush: onPush || repo.scanOnPush, continuous: false };
+  }
+
   function createRepository(spec: EcrRepositoryScenario): RepositoryState {
     const state: RepositoryState = {
       name: spec.name,
-      scanning: spec.scanning ?? 'BASIC',
       scanOnPush: spec.scanOnPush ?? false,
       createdAt: clock.now(),
     };
@@ -331,7 +416,7 @@ export function createEcr(scenario: EcrScenario | undefined, ctx: EcrContext): E
     const repo = repositories.get(repository);
     const now = clock.now();
     const record: ImageRecord = { pushedAt: now };
-    if (repo && (repo.scanning === 'ENHANCED' || repo.scanOnPush)) record.scanStartedAt = now;
+    if (repo && scanningOf(repo)?.onPush) record.scanStartedAt = now;
     images.set(key, record);
   }
 
@@ -540,7 +625,7 @@ export function createEcr(scenario: EcrScenario | undefined, ctx: EcrContext): E
     if (clock.now() < doneAt) {
       return { status: 'IN_PROGRESS', description: DESCRIPTIONS.IN_PROGRESS, findings: [] };
     }
-    const status = spec.status ?? (repo.scanning === 'ENHANCED' ? 'ACTIVE' : 'COMPLETE');
+    const status = spec.status ?? (scanningOf(repo)?.continuous ? 'ACTIVE' : 'COMPLETE');
     const description = spec.description ?? DESCRIPTIONS[status];
     if (status !== 'COMPLETE' && status !== 'ACTIVE') return { status, description, findings: [] };
     return { status, description, completedAt: doneAt, findings: findingsOf(spec) };
@@ -756,7 +841,7 @@ export function createEcr(scenario: EcrScenario | undefined, ctx: EcrContext): E
       vulnerabilitySourceUpdatedAt: seconds(scan.completedAt),
       findingSeverityCounts: severityCounts(scan.findings),
     };
-    if (repo.scanning === 'ENHANCED') {
+    if (scanning.scanType === 'ENHANCED') {
       const platform = await platformOf(repo.name, view.manifest);
       findings.enhancedFindings = slice.map((f) =>
         isEnhanced(f) ? bindEnhanced(f, repo.name, view, scan, platform) : f,
@@ -773,7 +858,7 @@ export function createEcr(scenario: EcrScenario | undefined, ctx: EcrContext): E
     const repo = repositoryOrThrow(params.repositoryName);
     const requested = (params.imageId ?? {}) as { imageDigest?: string; imageTag?: string };
     const view = await imageOrThrow(repo.name, requested);
-    if (repo.scanning === 'ENHANCED') {
+    if (scanning.scanType === 'ENHANCED') {
       // What ECR answers when the registry scans continuously (enhanced) instead of on demand.
       throw new AwsError('ValidationException', 'This feature is disabled');
     }
@@ -895,6 +980,17 @@ export function createEcr(scenario: EcrScenario | undefined, ctx: EcrContext): E
       for (const digest of await scanTargets(repository, ref))
         scans.set(`${repository}@${digest}`, scan);
     },
+    setScanning(spec) {
+      scanning = registryScanning(spec);
+      if (scanning.scanType !== 'ENHANCED') return;
+      const now = clock.now();
+      for (const [key, record] of images) {
+        const repo = repositories.get(key.slice(0, key.lastIndexOf('@')));
+        if (repo && record.scanStartedAt === undefined && scanningOf(repo)) {
+          record.scanStartedAt = now;
+        }
+      }
+    },
     async setFindings(repository, ref, findings) {
       const repo = repositoryOrThrow(repository);
       for (const digest of await scanTargets(repository, ref)) {
@@ -927,6 +1023,8 @@ export function createEcr(scenario: EcrScenario | undefined, ctx: EcrContext): E
           return describeImageScanFindings(params);
         case 'StartImageScan':
           return startImageScan(params);
+        case 'GetRegistryScanningConfiguration':
+          return { registryId: accountId, scanningConfiguration: scanning };
         default:
           throw new AwsError('UnknownOperationException', `Unknown operation ${operation}`);
       }

@@ -1913,6 +1913,97 @@ export function createEcs(scenario: EcsScenario | undefined, ctx: SimContext): E
     ...runTasks.operations,
   };
 
+  // ---------- reads a user's own tools make (aws ecs list-services, describe-clusters, …) ----------
+  // None of the actions calls these; a user pointing the AWS CLI or a script at the sandbox does.
+  // Page sizes and limits are the API reference's: ListServices pages 10 by default,
+  // ListTaskDefinitions 100, both at most 100; DescribeClusters takes at most 100 names.
+
+  Object.assign(operations, {
+    ListServices(params: Json) {
+      const cluster = clusterFor(params.cluster);
+      const launchType = str(params, 'launchType');
+      const scheduling = str(params, 'schedulingStrategy');
+      // Every sandbox service is a REPLICA service; a DAEMON filter finds none.
+      const list =
+        scheduling === undefined || scheduling === 'REPLICA'
+          ? [...cluster.services.values()].filter(
+              (s) => launchType === undefined || s.launchType === launchType,
+            )
+          : [];
+      const { page, nextToken } = pageOf(list, { maxResults: 10, ...params }, 100);
+      return {
+        serviceArns: page.map((s) => s.arn),
+        ...(nextToken !== undefined ? { nextToken } : {}),
+      };
+    },
+    DescribeClusters(params: Json) {
+      const refs = Array.isArray(params.clusters) ? (params.clusters as string[]) : ['default'];
+      if (refs.length > 100) throw invalidParameter('Clusters cannot contain more than 100 items.');
+      const include = Array.isArray(params.include) ? (params.include as string[]) : [];
+      const at = now();
+      const clusters: Json[] = [];
+      const failures: Json[] = [];
+      for (const ref of refs) {
+        const cluster = state.clusters.get(lastSegment(ref));
+        if (cluster === undefined) {
+          failures.push({
+            arn: ref.startsWith('arn:') ? ref : `${arnPrefix}:cluster/${ref}`,
+            reason: 'MISSING',
+          });
+          continue;
+        }
+        const counts = countTasks(
+          state.tasks.filter((t) => t.clusterArn === cluster.arn),
+          at,
+        );
+        const services = [...cluster.services.values()].filter((s) => s.status === 'ACTIVE');
+        clusters.push({
+          clusterArn: cluster.arn,
+          clusterName: cluster.name,
+          status: 'ACTIVE',
+          registeredContainerInstancesCount: 0,
+          runningTasksCount: counts.running,
+          pendingTasksCount: counts.pending,
+          activeServicesCount: services.length,
+          statistics: include.includes('STATISTICS')
+            ? [
+                { name: 'runningFargateTasksCount', value: String(counts.running) },
+                { name: 'pendingFargateTasksCount', value: String(counts.pending) },
+                { name: 'activeFargateServiceCount', value: String(services.length) },
+                { name: 'drainingFargateServiceCount', value: '0' },
+              ]
+            : [],
+          tags: [],
+          ...(include.includes('SETTINGS')
+            ? { settings: [{ name: 'containerInsights', value: 'disabled' }] }
+            : {}),
+          capacityProviders: [],
+          defaultCapacityProviderStrategy: [],
+        });
+      }
+      return { clusters, failures };
+    },
+    ListTaskDefinitions(params: Json) {
+      const family = str(params, 'familyPrefix');
+      const status = str(params, 'status') ?? 'ACTIVE';
+      if (!['ACTIVE', 'INACTIVE', 'DELETE_IN_PROGRESS'].includes(status)) {
+        throw invalidParameter(`Invalid status: ${status}.`);
+      }
+      const sort = str(params, 'sort') ?? 'ASC';
+      if (sort !== 'ASC' && sort !== 'DESC') throw invalidParameter(`Invalid sort: ${sort}.`);
+      // Lexicographically by family, then by revision, newest last (ASC).
+      const list = state.taskDefinitions
+        .filter((t) => t.status === status && (family === undefined || t.family === family))
+        .sort((a, b) => a.family.localeCompare(b.family) || a.revision - b.revision);
+      if (sort === 'DESC') list.reverse();
+      const { page, nextToken } = pageOf(list, params, 100);
+      return {
+        taskDefinitionArns: page.map((t) => t.arn),
+        ...(nextToken !== undefined ? { nextToken } : {}),
+      };
+    },
+  } satisfies Record<string, (params: Json) => unknown>);
+
   function requireUpdateTaskDefinition(ref: string): TaskDefinitionRecord {
     const td = findTaskDefinition(ref);
     if (td === undefined) throw clientError('TaskDefinition not found.');

@@ -13,6 +13,7 @@ import {
 } from '../../../src/actions/deploy-budget/history.ts';
 import { getInputs } from '../../../src/actions/deploy-budget/inputs.ts';
 import { ISSUE_LABEL, issueMarker } from '../../../src/actions/deploy-budget/issue.ts';
+import { renderSummary } from '../../../src/actions/deploy-budget/report.ts';
 import { runnerContext } from '../../../src/lib/context.ts';
 import { createOctokit } from '../../../src/lib/github.ts';
 import { mapInputs } from '../../../src/lib/inputs.ts';
@@ -133,6 +134,50 @@ describe('measuring a deploy', () => {
       description: 'Took 4m of a 5m budget: within budget',
       log_url: 'https://github.com/acme/web/actions/runs/42',
     });
+  });
+
+  test('from its own job: earlier jobs are left out, and the approval wait is a phase outside the budget', async () => {
+    const job = (name: string, from: number, to: number) => ({
+      name,
+      status: 'completed',
+      conclusion: 'success',
+      started_at: minutesAgo(from),
+      completed_at: minutesAgo(to),
+    });
+    github.run = {
+      run_started_at: minutesAgo(60),
+      jobs: [
+        job('staging / Build and push', 60, 55),
+        job('staging / Deploy', 50, 45),
+        job('production / Build and push', 44, 43),
+        job('production / Scan gate', 43, 40),
+        { name: 'production / Deploy', status: 'in_progress', started_at: minutesAgo(4) },
+      ],
+    };
+    const report = await runBudget(
+      inputs({ 'started-at': minutesAgo(4), 'waiting-since': minutesAgo(40) }),
+      clients(),
+      context(),
+    );
+    // 4 minutes from the deploy job's start, not the hour since the run began.
+    expect(report.durationSeconds).toBe(240);
+    expect(report.verdict.overBudget).toBe(false);
+    expect(report.phases.map((p) => [p.name, p.seconds, p.source])).toEqual([
+      ['Approval wait', 2160, 'wait'],
+    ]);
+    // The longest phase is the wait, but the slowest part of the deploy is what is reported.
+    expect(report.verdict.slowest).toBeUndefined();
+    expect(renderSummary(report)).toMatch(/\| Approval wait \| 36m \| not counted \|/);
+  });
+
+  test('an approval wait that ends long before it begins is refused, naming the input', async () => {
+    await expect(
+      runBudget(
+        inputs({ 'started-at': minutesAgo(4), 'waiting-since': minutesAgo(2) }),
+        clients(),
+        context(),
+      ),
+    ).rejects.toThrow(/^waiting-since: 2024-05-01T12:08:00.000Z is after started-at/);
   });
 
   test('started-at overrides the run start, and no jobs access costs only the phases', async () => {

@@ -100,6 +100,19 @@ describe('deploy-budget inputs', () => {
     );
   });
 
+  test('waiting-since is an ISO time, and only with started-at, up to which the wait lasts', () => {
+    expect(
+      read({
+        budget: '5m',
+        'started-at': '2024-05-01T12:00:00Z',
+        'waiting-since': '2024-05-01T11:45:00Z',
+      }).waitingSince,
+    ).toBe(Date.UTC(2024, 4, 1, 11, 45));
+    expect(() => read({ budget: '5m', 'waiting-since': '2024-05-01T11:45:00Z' })).toThrow(
+      'waiting-since: needs started-at: the wait lasts until the measured deploy starts, and is left out of the budget',
+    );
+  });
+
   test('a size budget is read in decimal or binary units', () => {
     expect(read({ budget: '5m', image: 'web:1', 'image-budget': '300MB' }).imageBudgetBytes).toBe(
       300e6,

@@ -1,9 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import {
+  approvalWait,
   findPhase,
   jobPhases,
   mergePhases,
+  type Phase,
   parseDeployPhases,
+  phasesSince,
   slowestPhase,
   type WorkflowJob,
 } from '../../../src/actions/deploy-budget/phases.ts';
@@ -199,5 +202,44 @@ describe('finding a phase by its budget key', () => {
     ['nothing', undefined],
   ])('%s finds %s', (key, name) => {
     expect(findPhase(merged, key)?.name).toBe(name);
+  });
+});
+
+describe('the wait before the measured job', () => {
+  const at = (time: string) => Date.parse(`2024-05-01T${time}Z`);
+
+  test('is one phase from the gate opening to the job starting, which no slowest-phase counts', () => {
+    const wait = approvalWait(at('12:00:00'), at('12:25:00'));
+    expect(wait).toEqual({
+      name: 'Approval wait',
+      seconds: 1500,
+      startedAt: '2024-05-01T12:00:00.000Z',
+      endedAt: '2024-05-01T12:25:00.000Z',
+      source: 'wait',
+    });
+    const deploy = { name: 'Install', seconds: 60, source: 'deploy' as const };
+    expect(slowestPhase([wait as Phase, deploy])?.name).toBe('Install');
+  });
+
+  test('is nothing when two runners’ clocks put the start a little before the wait', () => {
+    expect(approvalWait(at('12:00:30'), at('12:00:00'))).toBeUndefined();
+    expect(approvalWait(at('12:02:00'), at('12:00:00'))).toEqual({
+      problem: '2024-05-01T12:02:00.000Z is after started-at (2024-05-01T12:00:00.000Z)',
+    });
+  });
+
+  test('leaves out the jobs that ended before the measurement started', () => {
+    const job = (name: string, end: string) => ({
+      name,
+      seconds: 60,
+      endedAt: `2024-05-01T${end}Z`,
+      source: 'job' as const,
+    });
+    expect(
+      phasesSince(
+        [job('build', '11:50:00'), job('scan', '12:00:00'), job('smoke test', '12:04:00')],
+        at('12:00:00'),
+      ).map((p) => p.name),
+    ).toEqual(['smoke test']);
   });
 });

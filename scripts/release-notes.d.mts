@@ -1,0 +1,4 @@
+export function releaseNotes(
+  changelog: string,
+  version: string,
+): { notes?: string; error?: string };
