@@ -410,7 +410,9 @@ describe('run-task: runs that do not end by themselves', () => {
     const { deps, log } = setup();
     const result = await run(inputs(), deps);
     expect(result.status).toBe('succeeded');
-    expect(log.lines.filter((l) => l.startsWith('DescribeTasks: '))).toHaveLength(2);
+    expect(log.lines.filter((l) => l.endsWith('Service Unavailable; trying again'))).toHaveLength(
+      2,
+    );
   });
 
   test('losing access while following stops the task (on-cancel rollback) and fails', async () => {
