@@ -8,6 +8,7 @@ const needed = [
   { command: 'htpasswd', pkg: 'apache2-utils' },
   { command: 'shellcheck', pkg: 'shellcheck' },
   { command: 'openssl', pkg: 'openssl' },
+  { command: 'tinyproxy', pkg: 'tinyproxy' },
 ];
 
 const has = (command) =>
