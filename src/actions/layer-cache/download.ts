@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 import { messageOf } from '../../lib/errors.ts';
 import type { Log } from '../../lib/log.ts';
-import { abandon, type HttpResponse } from './http.ts';
+import type { HttpResponse } from './http.ts';
 
 /** The bytes received are not the blob that was asked for. */
 export class DigestMismatchError extends Error {
@@ -78,7 +78,7 @@ export class BlobDownload {
       this.file = await open(this.options.dest, 'w');
     } catch (err) {
       first.then(
-        (part) => abandon(part.res),
+        (part) => part.res.abandon(),
         () => {},
       );
       throw new DownloadFailedError(`opening ${this.options.dest}: ${messageOf(err)}`);
@@ -92,7 +92,7 @@ export class BlobDownload {
           first = undefined;
           const part = await asking;
           if (part.offset > this.received) {
-            abandon(part.res);
+            part.res.abandon();
             throw new Error(
               `the registry answered from byte ${part.offset}, not ${this.received} as asked`,
             );
@@ -130,19 +130,20 @@ export class BlobDownload {
 
   /**
    * Reads one response: `skip` bytes dropped first (a server that ignored Range). Bytes are hashed
-   * as they arrive and gathered into batches of about 1 MiB, each written at its offset with one
-   * `writev`, one write in flight, reading paused while a full batch waits behind it. What was
-   * received is in the file when this settles, so a resume starts after it; a failed write fails
-   * the download, since the hash already holds bytes the file lacks.
+   * as they arrive and copied into 1 MiB batches written at their offset, one write in flight,
+   * reading paused while a full batch waits behind it. What was received is in the file when
+   * this settles, so a resume starts after it; a failed write fails the download, since the hash
+   * already holds bytes the file lacks.
    */
   private consume(res: HttpResponse, skip: number): Promise<void> {
     const file = this.file as FileHandle;
-    const body = res.body;
-    const full: Array<{ chunks: Buffer[]; length: number; at: number }> = [];
-    let current: Buffer[] = [];
+    const spare: Buffer[] = [];
+    const full: Array<{ buffer: Buffer; length: number; at: number }> = [];
+    let current: Buffer = Buffer.allocUnsafe(BATCH_BYTES);
     let fill = 0;
     let position = this.received;
     let writing = false;
+    let paused = false;
     let ended = false;
     let broken = false;
     let failure: unknown;
@@ -154,17 +155,16 @@ export class BlobDownload {
       };
       const seal = () => {
         if (fill === 0) return;
-        full.push({ chunks: current, length: fill, at: position });
+        full.push({ buffer: current, length: fill, at: position });
         position += fill;
-        current = [];
+        current = spare.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
         fill = 0;
       };
       const finish = (err?: unknown) => {
         if (err !== undefined) failure ??= err;
         if (!ended) {
           ended = true;
-          body.off('data', onData);
-          if (!body.readableEnded) abandon(res);
+          if (!res.complete) res.abandon();
           if (!broken) seal();
         }
         pump();
@@ -172,7 +172,6 @@ export class BlobDownload {
       const pump = () => {
         const batch = writing || broken ? undefined : full.shift();
         if (!batch) {
-          if (full.length === 0 && !ended && body.isPaused()) body.resume();
           settle();
           return;
         }
@@ -184,49 +183,55 @@ export class BlobDownload {
           failure = new DownloadFailedError(`writing ${this.options.dest}: ${messageOf(err)}`);
           finish();
         };
-        file.writev(batch.chunks, batch.at).then(({ bytesWritten }) => {
+        file.write(batch.buffer, 0, batch.length, batch.at).then(({ bytesWritten }) => {
           if (bytesWritten !== batch.length) {
             failed(new Error(`wrote ${bytesWritten} of ${batch.length} bytes`));
             return;
           }
           writing = false;
+          spare.push(batch.buffer);
+          if (paused && full.length === 0 && !ended) {
+            paused = false;
+            res.resume();
+          }
           pump();
         }, failed);
       };
-      const onData = (chunk: Buffer) => {
-        if (ended) return;
-        this.transferred += chunk.length;
-        let bytes = chunk;
-        if (skip > 0) {
-          const dropped = Math.min(skip, bytes.length);
-          skip -= dropped;
-          bytes = bytes.subarray(dropped);
-          if (bytes.length === 0) return;
-        }
-        if (bytes.length > this.size - this.received) {
-          finish(
-            new DigestMismatchError(`received more than the ${this.size} bytes the manifest lists`),
-          );
-          return;
-        }
-        this.hash.update(bytes);
-        this.received += bytes.length;
-        // A readable stream's chunks belong to its reader: kept as they are, written without a copy.
-        current.push(bytes);
-        fill += bytes.length;
-        if (fill >= BATCH_BYTES) seal();
-        pump();
-        if (full.length > 0) body.pause();
-      };
-      // A body that ended or broke before this reader came is settled from its state.
-      if (body.errored || body.destroyed) {
-        finish(body.errored ?? new Error('the connection closed before the body was read'));
-        return;
-      }
-      body.on('data', onData);
-      body.once('end', () => finish());
-      body.once('close', () => {
-        if (!ended) finish(body.errored ?? new Error('the connection closed mid-body'));
+      res.read({
+        data: (chunk) => {
+          if (ended) return false;
+          this.transferred += chunk.length;
+          let bytes = chunk;
+          if (skip > 0) {
+            const dropped = Math.min(skip, bytes.length);
+            skip -= dropped;
+            bytes = bytes.subarray(dropped);
+          }
+          if (bytes.length > this.size - this.received) {
+            finish(
+              new DigestMismatchError(
+                `received more than the ${this.size} bytes the manifest lists`,
+              ),
+            );
+            return false;
+          }
+          this.hash.update(bytes);
+          this.received += bytes.length;
+          while (bytes.length > 0) {
+            const n = Math.min(BATCH_BYTES - fill, bytes.length);
+            bytes.copy(current, fill, 0, n);
+            fill += n;
+            bytes = bytes.subarray(n);
+            if (fill === BATCH_BYTES) seal();
+          }
+          pump();
+          if (full.length > 0) paused = true;
+          return !paused;
+        },
+        end: () => finish(),
+        error: (err) => {
+          if (!ended) finish(err);
+        },
       });
     });
   }

@@ -1,15 +1,36 @@
 // The registry's transport: undici, through one EnvHttpProxyAgent for the whole run, so every
 // origin (registry, token service, blob storage) has its own pool of kept-alive connections and
 // HTTP_PROXY / HTTPS_PROXY / NO_PROXY (either case) apply as they do to other tools on the runner.
+//
+// Bodies are taken from undici's dispatch API, chunk by chunk, by one reader that pauses the
+// connection by returning false, rather than as a Readable stream: a body that failed before its
+// reader came (a connection cut while the blob's file opens) is reported to that reader when it
+// comes, where a stream that already errored would tell a late listener nothing.
 import { setImmediate } from 'node:timers/promises';
 import { type Dispatcher, EnvHttpProxyAgent } from 'undici';
+
+export interface BodyHandlers {
+  /**
+   * One piece of the body. Every byte given must be taken; returning false stops reading from
+   * the network until `resume()`.
+   */
+  data(chunk: Buffer): boolean;
+  end(): void;
+  error(err: Error): void;
+}
 
 export interface HttpResponse {
   readonly status: number;
   /** Header names in lower case; a repeated header's values joined with ', '. */
   readonly headers: Readonly<Record<string, string>>;
-  /** The body as it arrives: read it, `discard` it or destroy it, or the connection stays busy. */
-  readonly body: Dispatcher.ResponseData['body'];
+  /** Whether the whole body has been received. */
+  readonly complete: boolean;
+  /** Streams the body to `handlers`, including a failure or end that came before; call once. */
+  read(handlers: BodyHandlers): void;
+  /** Goes on reading after `data` returned false. */
+  resume(): void;
+  /** Closes the connection under a body nobody will read; its reader is told nothing more. */
+  abandon(): void;
 }
 
 export interface RequestOptions {
@@ -59,6 +80,98 @@ export function checkHeaders(headers: Readonly<Record<string, string>>): void {
   }
 }
 
+/** One request's answer, fed by undici as it arrives and handed to one reader. */
+class Exchange implements Dispatcher.DispatchHandler, HttpResponse {
+  status = 0;
+  headers: Record<string, string> = {};
+  complete = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private settleHead:
+    | { resolve: (res: Exchange) => void; reject: (err: Error) => void }
+    | undefined;
+  private handlers: BodyHandlers | undefined;
+  /** Body that came before `read`: held (reading paused) until the reader comes. */
+  private pending: Buffer[] = [];
+  private failure: Error | undefined;
+  /** The reader asked for a pause and has not resumed. */
+  private held = false;
+
+  constructor(resolve: (res: Exchange) => void, reject: (err: Error) => void) {
+    this.settleHead = { resolve, reject };
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    // An informational answer (1xx) comes before the real one.
+    if (statusCode < 200) return;
+    this.controller = controller;
+    this.status = statusCode;
+    this.headers = flatHeaders(headers);
+    const head = this.settleHead;
+    this.settleHead = undefined;
+    head?.resolve(this);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.failure) return;
+    if (this.handlers && this.pending.length === 0) {
+      if (this.handlers.data(chunk) === false) {
+        this.held = true;
+        controller.pause();
+      }
+      return;
+    }
+    this.pending.push(chunk);
+    controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.complete = true;
+    if (this.handlers && this.pending.length === 0 && !this.failure) this.handlers.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.settleHead) {
+      const head = this.settleHead;
+      this.settleHead = undefined;
+      head.reject(err);
+      return;
+    }
+    if (this.complete || this.failure) return;
+    this.failure = err;
+    this.handlers?.error(err);
+  }
+
+  read(handlers: BodyHandlers): void {
+    if (this.handlers) throw new Error('the body is already being read');
+    this.handlers = handlers;
+    for (const chunk of this.pending.splice(0)) {
+      if (handlers.data(chunk) === false) this.held = true;
+    }
+    if (this.failure) handlers.error(this.failure);
+    else if (this.complete) handlers.end();
+    else if (!this.held) this.controller?.resume();
+  }
+
+  resume(): void {
+    this.held = false;
+    if (!this.complete && !this.failure) this.controller?.resume();
+  }
+
+  abandon(): void {
+    if (this.complete || this.failure) return;
+    this.failure = new HttpBodyError('the response was abandoned');
+    this.controller?.abort(this.failure);
+  }
+}
+
 export class HttpClient {
   private readonly dispatcher: Dispatcher;
   private readonly idleTimeoutMs: number;
@@ -79,28 +192,29 @@ export class HttpClient {
   }
 
   /** One request, no redirects followed (the registry client decides what a redirect keeps). */
-  async request(url: URL, options: RequestOptions): Promise<HttpResponse> {
+  request(url: URL, options: RequestOptions): Promise<HttpResponse> {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new Error(`unsupported protocol ${url.protocol}`);
+      return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
     }
     const headers = options.headers ?? {};
-    checkHeaders(headers);
-    const res = await this.dispatcher.request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: options.method,
-      headers,
-      headersTimeout: this.idleTimeoutMs,
-      bodyTimeout: this.idleTimeoutMs,
+    try {
+      checkHeaders(headers);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      this.dispatcher.dispatch(
+        {
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: options.method,
+          headers,
+          headersTimeout: this.idleTimeoutMs,
+          bodyTimeout: this.idleTimeoutMs,
+        },
+        new Exchange(resolve, reject),
+      );
     });
-    // The body can fail before its reader subscribes (a connection cut while the file opens):
-    // the reader finds that in `body.errored`, and the process is not ended by an unheard error.
-    res.body.on('error', () => {});
-    return {
-      status: res.statusCode,
-      headers: flatHeaders(res.headers),
-      body: res.body,
-    };
   }
 
   /** Whether close or destroy was called: a request now fails, and asking again will not help. */
@@ -121,27 +235,31 @@ export class HttpClient {
   }
 }
 
-/** Closes the connection under a body nobody will read. */
-export function abandon(res: HttpResponse): void {
-  res.body.destroy();
-}
-
 /** The whole body; rejects (closing the connection) past `limit` bytes. */
-export async function readBody(res: HttpResponse, limit: number): Promise<Buffer> {
-  const tooLarge = () => {
-    abandon(res);
-    return new HttpBodyError(`response larger than ${limit} bytes`);
-  };
+export function readBody(res: HttpResponse, limit: number): Promise<Buffer> {
   const declared = Number(res.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of res.body) {
-    length += (chunk as Buffer).length;
-    if (length > limit) throw tooLarge();
-    chunks.push(chunk as Buffer);
+  if (Number.isFinite(declared) && declared > limit) {
+    res.abandon();
+    return Promise.reject(new HttpBodyError(`response larger than ${limit} bytes`));
   }
-  return Buffer.concat(chunks, length);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    res.read({
+      data: (chunk) => {
+        length += chunk.length;
+        if (length > limit) {
+          res.abandon();
+          reject(new HttpBodyError(`response larger than ${limit} bytes`));
+          return false;
+        }
+        chunks.push(chunk);
+        return true;
+      },
+      end: () => resolve(Buffer.concat(chunks, length)),
+      error: reject,
+    });
+  });
 }
 
 /**
@@ -150,7 +268,25 @@ export async function readBody(res: HttpResponse, limit: number): Promise<Buffer
  * broken body only costs the connection.
  */
 export async function discard(res: HttpResponse): Promise<void> {
-  await res.body.dump({ limit: DISCARD_LIMIT_BYTES }).catch(() => {});
+  const declared = Number(res.headers['content-length'] ?? Number.NaN);
+  if (!res.complete && declared > DISCARD_LIMIT_BYTES) {
+    res.abandon();
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    let length = 0;
+    res.read({
+      data: (chunk) => {
+        length += chunk.length;
+        if (length <= DISCARD_LIMIT_BYTES) return true;
+        res.abandon();
+        resolve();
+        return false;
+      },
+      end: resolve,
+      error: () => resolve(),
+    });
+  });
   // The pool hears that the connection is free on a later turn of the event loop than the
   // body's end: a request sent before then would open a connection of its own.
   await setImmediate();

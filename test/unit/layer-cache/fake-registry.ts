@@ -100,6 +100,8 @@ export class FakeRegistry {
   readonly blobs = new Map<string, Buffer>();
   /** Digest → bytes after which the next GET of that blob drops its connection. */
   readonly dropAfter = new Map<string, number>();
+  /** Connections cut by `dropAfter` so far. */
+  cuts = 0;
   /** Digest → bytes after which the next GET of that blob sends nothing more, never ending. */
   readonly stallAfter = new Map<string, number>();
   /** Digest → content served instead of the real blob. */
@@ -288,7 +290,10 @@ export class FakeRegistry {
     const drop = this.dropAfter.get(digest);
     if (drop !== undefined && drop < body.length) {
       this.dropAfter.delete(digest);
-      res.write(body.subarray(0, drop), () => res.socket?.destroy());
+      res.write(body.subarray(0, drop), () => {
+        res.socket?.destroy();
+        this.cuts++;
+      });
       return;
     }
     res.end(body);
