@@ -1,5 +1,8 @@
 // Benchmark: the layer-cache action against `skopeo copy docker://… oci:…`, side by side against
-// the same local registry, once directly and once through a 50 MB/s bandwidth limit.
+// the same local registry, once directly and once through a 50 MB/s bandwidth limit. skopeo is
+// measured two ways: copying into a new layout each run, as a fresh CI runner does (the peer the
+// goals are set against), and copying into the layout it wrote before, reusing the blobs there,
+// as a persistent self-hosted runner would (the fair peer for the warm and changed cases).
 //
 //   node_modules/.bin/node bench/layer-cache/run.ts [--mb 210] [--layers 7] [--rate 50] [--rounds 3]
 //
@@ -26,7 +29,8 @@ const TOTAL_MB = arg('mb', 210);
 const LAYERS = arg('layers', 7);
 const RATE_MB = arg('rate', 50);
 const ROUNDS = arg('rounds', 3);
-const DEADLINE = Date.now() + 6 * 60_000;
+// Each round of both links takes about a minute on a quiet machine; twice that bounds a busy one.
+const DEADLINE = Date.now() + Math.max(6, 2 * ROUNDS) * 60_000;
 
 /**
  * A TCP proxy on 127.0.0.1 whose connections share one token bucket of `bytesPerSecond` in each
@@ -106,7 +110,7 @@ interface Measure {
 }
 
 async function measure(registry: Registry, work: () => Promise<void>): Promise<Measure> {
-  if (Date.now() > DEADLINE) throw new Error('benchmark ran past its 6-minute bound');
+  if (Date.now() > DEADLINE) throw new Error('benchmark ran past its time bound');
   registry.resetRequests();
   const started = performance.now();
   await work();
@@ -164,7 +168,7 @@ interface Case {
   action: Measure;
   skopeo: Measure;
   /** Every run, so the spread behind a median is in view. */
-  runs: { action: Measure[]; skopeo: Measure[] };
+  runs: { action: Measure[]; skopeo: Measure[]; reuse?: Measure[] };
   skopeoReuse?: Measure;
   goal: number;
   note?: string;
@@ -233,7 +237,9 @@ async function main(): Promise<void> {
             action: median(cold.action),
             skopeo: median(cold.skopeo),
             runs: cold,
-            goal: 1,
+            // Both tools run at link rate through the limit; a Node process starts later than a
+            // Go binary, which 5% covers.
+            goal: host === registry.host ? 1 : 1.05,
           },
           {
             name: 'warm unchanged',
@@ -256,17 +262,20 @@ async function main(): Promise<void> {
       ]);
       rmSync(cache, { recursive: true, force: true });
     }
+    const ratio = (a: Measure, b: Measure) => `${(a.ms / b.ms).toFixed(2)}x`;
     const header = [
       'link',
       'case',
       'layer-cache',
       'blob bytes',
-      'skopeo',
+      'skopeo, new layout',
       'blob bytes',
       'ratio',
       'goal',
       'met',
-      'skopeo into its own previous layout',
+      'skopeo, own layout',
+      'blob bytes',
+      'ratio',
     ];
     const rows = results.flatMap(([label, cases]) =>
       cases.map((c) => [
@@ -276,12 +285,12 @@ async function main(): Promise<void> {
         mb(c.action.bytes),
         s(c.skopeo.ms),
         mb(c.skopeo.bytes),
-        `${(c.action.ms / c.skopeo.ms).toFixed(2)}x`,
+        ratio(c.action, c.skopeo),
         `<= ${c.goal.toFixed(2)}x`,
         c.action.ms / c.skopeo.ms <= c.goal ? 'yes' : 'NO',
-        c.skopeoReuse
-          ? `${s(c.skopeoReuse.ms)}, ${mb(c.skopeoReuse.bytes)} (ratio ${(c.action.ms / c.skopeoReuse.ms).toFixed(2)}x)`
-          : '',
+        c.skopeoReuse ? s(c.skopeoReuse.ms) : '-',
+        c.skopeoReuse ? mb(c.skopeoReuse.bytes) : '-',
+        c.skopeoReuse ? ratio(c.action, c.skopeoReuse) : '-',
       ]),
     );
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -300,13 +309,16 @@ async function main(): Promise<void> {
     for (const [label, cases] of results) {
       for (const c of cases) {
         console.log(
-          `  ${label} ${c.name}: layer-cache ${times(c.runs.action)}; skopeo ${times(c.runs.skopeo)}`,
+          `  ${label} ${c.name}: layer-cache ${times(c.runs.action)}; skopeo ${times(c.runs.skopeo)}` +
+            (c.runs.reuse ? `; skopeo, own layout ${times(c.runs.reuse)}` : ''),
         );
       }
     }
     console.log(
-      'skopeo: `skopeo copy docker://… oci:<new dir>` each run, as a fresh CI runner would; the last ' +
-        'column is skopeo copying into the layout it wrote before, reusing the blobs there.',
+      'skopeo, new layout: `skopeo copy docker://… oci:<new dir>` each run, as a fresh CI runner ' +
+        'would (the goals are against it); skopeo, own layout: skopeo copying into the layout it ' +
+        'wrote before, reusing the blobs there, as a persistent runner would. Goals are checked ' +
+        'against the medians; load on the machine moves every number.',
     );
   } finally {
     await throttle.stop();

@@ -1,6 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as cache from '@actions/cache';
+import { messageOf } from '../../lib/errors.ts';
+import type { Log } from '../../lib/log.ts';
 import { linkOrCopy } from './files.ts';
 import { limiter } from './limit.ts';
 import type { BlobStore } from './store.ts';
@@ -23,8 +25,7 @@ export type RestoreOutcome = 'restored' | 'miss' | 'corrupt';
 export interface ActionsBlobCacheOptions {
   /** Where entries are restored to and saved from (under RUNNER_TEMP). */
   stagingRoot: string;
-  log?: (message: string) => void;
-  warn?: (message: string) => void;
+  log: Log;
 }
 
 /** The GitHub Actions cache as the second source of blobs, after the local store. */
@@ -51,13 +52,13 @@ export class ActionsBlobCache {
       const hit = await cache.restoreCache([file], cacheKey(digest));
       if (!hit) return 'miss';
     } catch (err) {
-      this.options.log?.(`Actions cache restore of ${digest} failed: ${(err as Error).message}`);
+      this.options.log.debug(`Actions cache restore of ${digest} failed: ${messageOf(err)}`);
       await rm(file, { force: true });
       return 'miss';
     }
     try {
       if (await store.adopt(file, digest, size)) return 'restored';
-      this.options.warn?.(
+      this.options.log.warning(
         `Actions cache entry ${cacheKey(digest)} does not hash to ${digest}: ignored, fetching from the registry`,
       );
       return 'corrupt';
@@ -79,9 +80,7 @@ export class ActionsBlobCache {
       await linkOrCopy(store.pathOf(digest), file);
       return (await cache.saveCache([file], cacheKey(digest))) !== -1;
     } catch (err) {
-      this.options.warn?.(
-        `Could not save ${digest} to the Actions cache: ${(err as Error).message}`,
-      );
+      this.options.log.warning(`Could not save ${digest} to the Actions cache: ${messageOf(err)}`);
       return false;
     } finally {
       await rm(file, { force: true });
@@ -104,7 +103,7 @@ export class ActionsBlobCache {
       blobs.map(({ digest, size }) =>
         limit(async () => {
           if ((await store.check(digest, size)) !== 'ok') {
-            this.options.warn?.(
+            this.options.log.warning(
               `${digest} changed in the local store since it was fetched: not saved to the Actions cache`,
             );
             return;

@@ -1,4 +1,4 @@
-import type { HttpResponse } from './http1.ts';
+import { discard, type HttpResponse, readBody } from './http.ts';
 
 /** A token response is a few kilobytes of JSON; anything past this is not one. */
 const TOKEN_RESPONSE_LIMIT = 1024 * 1024;
@@ -152,14 +152,14 @@ export class RegistryAuth {
     url.searchParams.set('scope', `repository:${repo}:pull`);
     const res = await this.options.fetchToken(url, this.basic);
     if (res.status === 401 || res.status === 403) {
-      res.discard();
+      void discard(res);
       throw new UnauthorizedError(this.denied());
     }
     if (res.status !== 200) {
-      res.discard();
+      void discard(res);
       throw new Error(`the token service at ${url.origin} answered HTTP ${res.status}`);
     }
-    const body = JSON.parse((await res.body(TOKEN_RESPONSE_LIMIT)).toString('utf8')) as {
+    const body = JSON.parse((await readBody(res, TOKEN_RESPONSE_LIMIT)).toString('utf8')) as {
       token?: string;
       access_token?: string;
     };

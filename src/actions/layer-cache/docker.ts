@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ActionError } from '../../lib/errors.ts';
+import { ActionError, messageOf } from '../../lib/errors.ts';
 import { layoutArchive, repoTag } from './layout.ts';
 import type { PulledImage } from './pull.ts';
 import type { BlobStore } from './store.ts';
@@ -41,11 +41,7 @@ function run(docker: string, args: string[], stdin?: Readable): Promise<Run> {
     });
     child.on('close', (code) => {
       if (code === 0 && streamError) {
-        reject(
-          new ActionError(
-            `docker load: sending the image failed: ${(streamError as Error).message}`,
-          ),
-        );
+        reject(new ActionError(`docker load: sending the image failed: ${messageOf(streamError)}`));
       } else {
         resolve({ code, stdout, stderr });
       }

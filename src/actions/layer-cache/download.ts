@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
-import type { HttpResponse } from './http1.ts';
+import { messageOf } from '../../lib/errors.ts';
+import type { Log } from '../../lib/log.ts';
+import type { HttpResponse } from './http.ts';
 
 /** The bytes received are not the blob that was asked for. */
 export class DigestMismatchError extends Error {
@@ -34,7 +36,7 @@ export interface BlobDownloadOptions {
   /** Resumes allowed per blob after broken connections that made progress. */
   maxResumes: number;
   sleep: (ms: number) => Promise<void>;
-  log?: (message: string) => void;
+  log?: Log;
 }
 
 export interface BlobDownloadResult {
@@ -76,10 +78,10 @@ export class BlobDownload {
       this.file = await open(this.options.dest, 'w');
     } catch (err) {
       first.then(
-        (part) => part.res.destroy(),
+        (part) => part.res.abandon(),
         () => {},
       );
-      throw new DownloadFailedError(`opening ${this.options.dest}: ${describe(err)}`);
+      throw new DownloadFailedError(`opening ${this.options.dest}: ${messageOf(err)}`);
     }
     let stalls = 0;
     try {
@@ -90,7 +92,7 @@ export class BlobDownload {
           first = undefined;
           const part = await asking;
           if (part.offset > this.received) {
-            part.res.destroy();
+            part.res.abandon();
             throw new Error(
               `the registry answered from byte ${part.offset}, not ${this.received} as asked`,
             );
@@ -108,11 +110,11 @@ export class BlobDownload {
           } else {
             stalls++;
           }
-          const why = err instanceof Error ? err.message : String(err);
+          const why = messageOf(err);
           if (this.resumes > maxResumes || stalls > 3) {
             throw new DownloadFailedError(`download failed after ${this.resumes} resumes: ${why}`);
           }
-          this.options.log?.(`${digest}: ${why}; resuming at byte ${this.received}`);
+          this.options.log?.info(`${digest}: ${why}; resuming at byte ${this.received}`);
           if (stalls > 0) await this.options.sleep(250 * 2 ** stalls);
         }
       }
@@ -162,7 +164,7 @@ export class BlobDownload {
         if (err !== undefined) failure ??= err;
         if (!ended) {
           ended = true;
-          if (!res.complete) res.destroy();
+          if (!res.complete) res.abandon();
           if (!broken) seal();
         }
         pump();
@@ -178,7 +180,7 @@ export class BlobDownload {
           writing = false;
           broken = true;
           full.length = 0;
-          failure = new DownloadFailedError(`writing ${this.options.dest}: ${describe(err)}`);
+          failure = new DownloadFailedError(`writing ${this.options.dest}: ${messageOf(err)}`);
           finish();
         };
         file.write(batch.buffer, 0, batch.length, batch.at).then(({ bytesWritten }) => {
@@ -233,8 +235,4 @@ export class BlobDownload {
       });
     });
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,8 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { type AwsOptions, createAwsClient } from '../../lib/aws.ts';
+import { messageOf } from '../../lib/errors.ts';
 import { ecrRegistry } from '../../lib/image-ref.ts';
+import type { Log } from '../../lib/log.ts';
 import type { Credentials } from './auth.ts';
 
 /** Whether the SDK's default chain has something to work with, without probing IMDS. */
@@ -48,7 +50,7 @@ export interface EcrProviderOptions {
   env?: NodeJS.ProcessEnv;
   /** Builds the ECR client; tests pass one wired to a mock. */
   client?: (region: string | undefined) => ECRClient;
-  log?: (message: string) => void;
+  log?: Log;
 }
 
 /**
@@ -79,7 +81,7 @@ export function ecrCredentialProvider(options: EcrProviderOptions) {
       if (endpointHost(token.proxyEndpoint) !== host) return undefined;
       return { username: token.username, password: token.password };
     } catch (err) {
-      options.log?.(`ECR token for ${host} not available: ${(err as Error).message}`);
+      options.log?.debug(`ECR token for ${host} not available: ${messageOf(err)}`);
       return undefined;
     }
   };

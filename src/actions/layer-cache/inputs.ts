@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { type AwsOptions, readAwsOptions } from '../../lib/aws.ts';
+import { runnerContext } from '../../lib/context.ts';
 import { InputError } from '../../lib/errors.ts';
 import { type ImageRef, isImageRef, parseImageRef } from '../../lib/image-ref.ts';
 import {
-  actionInputs,
   type InputSource,
   optional,
   parseBoolean,
@@ -51,14 +51,12 @@ function parseImages(raw: string): ImageRequest[] {
   return images;
 }
 
-function tempDir(env: NodeJS.ProcessEnv): string {
-  return env.RUNNER_TEMP || path.join(process.cwd(), '.tmp');
-}
-
+/** The inputs from `source`; defaults (platform, directories) from the runner's environment. */
 export function getInputs(
-  source: InputSource = actionInputs,
+  source: InputSource,
   env: NodeJS.ProcessEnv = process.env,
 ): LayerCacheInputs {
+  const { tempDir } = runnerContext(env);
   const images = parseImages(source(INPUT.images));
   const platformText = source(INPUT.platform);
   const platform = platformText === '' ? runnerPlatform(env) : parsePlatform(platformText);
@@ -71,7 +69,7 @@ export function getInputs(
   const cacheDir =
     optional(source(INPUT.cacheDir)) ??
     path.join(
-      env.RUNNER_TOOL_CACHE || path.join(tempDir(env), 'tool-cache'),
+      env.RUNNER_TOOL_CACHE || path.join(tempDir, 'tool-cache'),
       'fargate-delivery',
       'blobs',
     );
@@ -81,8 +79,7 @@ export function getInputs(
     env.RUNNER_ENVIRONMENT === 'github-hosted',
   );
   const output = parseChoice(INPUT.output, source(INPUT.output), OUTPUT_MODES, 'oci');
-  const ociDir =
-    optional(source(INPUT.ociDir)) ?? path.join(tempDir(env), 'fargate-delivery', 'oci');
+  const ociDir = optional(source(INPUT.ociDir)) ?? path.join(tempDir, 'fargate-delivery', 'oci');
   const username = source(INPUT.registryUsername);
   const password = source(INPUT.registryPassword);
   if ((username === '') !== (password === '')) {

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ActionError, AggregateActionError, describeError } from '../../lib/errors.ts';
 import { formatImageRef, type ImageRef } from '../../lib/image-ref.ts';
+import type { Log } from '../../lib/log.ts';
 import type { ActionsBlobCache } from './actions-cache.ts';
 import { UnauthorizedError } from './auth.ts';
 import { limiter } from './limit.ts';
@@ -54,8 +55,7 @@ export interface PullDeps {
   actionsCache?: ActionsBlobCache;
   platform: Platform;
   concurrency: number;
-  log?: (message: string) => void;
-  warn?: (message: string) => void;
+  log: Log;
   now?: () => number;
   /** Called once for each blob as soon as it is in the store, verified, while others download. */
   onStored?: (digest: string) => void;
@@ -326,7 +326,7 @@ async function obtainBlob(
   if (check === 'ok') return { digest, size, source: 'store' };
   if (check === 'corrupt') {
     tried.push('the local store');
-    deps.warn?.(
+    deps.log.warning(
       `${digest} in the local store did not match its digest: removed, fetching it again`,
     );
   }
@@ -343,14 +343,14 @@ async function obtainBlob(
       const download = await client.downloadBlob(repo, digest, size, temp);
       await store.commit(temp, digest);
       if (download.resumes > 0) {
-        deps.log?.(`${digest}: resumed ${download.resumes} time(s) after broken connections`);
+        deps.log.info(`${digest}: resumed ${download.resumes} time(s) after broken connections`);
       }
       return { digest, size, source: 'registry' };
     } catch (err) {
       await rm(temp, { force: true });
       if (!(err instanceof DigestMismatchError)) throw err;
       lastMismatch = err.message;
-      deps.warn?.(`${digest} from the registry did not verify (${err.message})`);
+      deps.log.warning(`${digest} from the registry did not verify (${err.message})`);
     }
   }
   tried.push('the registry');

@@ -1,4 +1,5 @@
 import { describeError } from '../../lib/errors.ts';
+import type { Log } from '../../lib/log.ts';
 import { sleep } from '../../lib/poll.ts';
 import { type AuthOptions, RegistryAuth, UnauthorizedError } from './auth.ts';
 import {
@@ -7,7 +8,13 @@ import {
   DigestMismatchError,
   RangeRefusedError,
 } from './download.ts';
-import { Http1Client, type HttpResponse } from './http1.ts';
+import {
+  discard,
+  type HttpClient,
+  type HttpResponse,
+  readBody,
+  UnsafeHeaderError,
+} from './http.ts';
 import { MANIFEST_ACCEPT, sha256Digest } from './manifest.ts';
 
 /** An HTTP answer from a registry that ends this step, e.g. `not found (HTTP 404)`. */
@@ -26,12 +33,12 @@ export interface RegistryClientOptions {
   /** The registry as written in the image reference (`docker.io`, `127.0.0.1:5000`, an ECR host). */
   host: string;
   auth: Omit<AuthOptions, 'fetchToken'>;
-  /** A connection that sends nothing for this long is abandoned (and a blob resumed). */
-  idleTimeoutMs?: number;
+  /** The run's one transport: connection pools per origin, shared by every registry. */
+  http: HttpClient;
   /** Resumes allowed per blob after broken connections that made progress. */
   maxResumes?: number;
   sleep?: (ms: number) => Promise<void>;
-  log?: (message: string) => void;
+  log?: Log;
 }
 
 export interface ManifestResponse {
@@ -64,7 +71,7 @@ function isTransientStatus(status: number): boolean {
 
 async function drain(res: HttpResponse): Promise<Buffer> {
   try {
-    return await res.body(MAX_MANIFEST_BYTES);
+    return await readBody(res, MAX_MANIFEST_BYTES);
   } catch (err) {
     throw new RegistryError(describeError(err));
   }
@@ -78,13 +85,14 @@ export class RegistryClient {
   readonly host: string;
   readonly auth: RegistryAuth;
   private readonly base: URL;
-  private readonly http = new Http1Client();
+  private readonly http: HttpClient;
   private readonly options: RegistryClientOptions;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: RegistryClientOptions) {
     this.options = options;
     this.host = options.host;
+    this.http = options.http;
     this.sleep = options.sleep ?? sleep;
     this.base = registryBaseUrl(options.host);
     this.auth = new RegistryAuth(options.host, {
@@ -94,21 +102,12 @@ export class RegistryClient {
     });
   }
 
-  /** Opens a connection to the registry ahead of the first request (see Http1Client.preconnect). */
-  preconnect(): void {
-    this.http.preconnect(this.base);
-  }
-
-  close(): void {
-    this.http.close();
-  }
-
   /** The digest a tag points at now: one HEAD, no body. Undefined if the registry does not say. */
   async headManifest(repo: string, reference: string): Promise<string | undefined> {
     const res = await this.withRetries(() =>
       this.send('HEAD', this.url(repo, 'manifests', reference), { accept: MANIFEST_ACCEPT }, repo),
     );
-    res.discard();
+    await discard(res);
     this.expectOk(res, 'manifest');
     const digest = res.headers['docker-content-digest'];
     return typeof digest === 'string' && digest.startsWith('sha256:') ? digest : undefined;
@@ -119,7 +118,7 @@ export class RegistryClient {
     const res = await this.withRetries(() =>
       this.send('GET', this.url(repo, 'manifests', reference), { accept: MANIFEST_ACCEPT }, repo),
     );
-    if (res.status !== 200) res.discard();
+    if (res.status !== 200) void discard(res);
     this.expectOk(res, 'manifest');
     const bytes = await drain(res);
     const digest = sha256Digest(bytes);
@@ -151,8 +150,10 @@ export class RegistryClient {
       sleep: this.sleep,
       ...(this.options.log ? { log: this.options.log } : {}),
       isFatal: (err) =>
+        this.http.closed ||
         err instanceof DigestMismatchError ||
         err instanceof UnauthorizedError ||
+        err instanceof UnsafeHeaderError ||
         (err instanceof RegistryError && !isTransientStatus(err.status ?? 0)),
       fetch: async (start) => {
         const headers: Record<string, string> = start > 0 ? { range: `bytes=${start}-` } : {};
@@ -160,13 +161,13 @@ export class RegistryClient {
         if (res.status === 206) {
           const range = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''));
           if (!range) {
-            res.discard();
+            void discard(res);
             throw new Error('the registry answered 206 without a Content-Range');
           }
           return { res, offset: Number(range[1]) };
         }
         if (res.status === 200) return { res, offset: 0 };
-        res.discard();
+        void discard(res);
         if (res.status === 416)
           throw new RangeRefusedError('the registry refused the range (HTTP 416)');
         this.expectOk(res, 'blob');
@@ -194,9 +195,15 @@ export class RegistryClient {
       try {
         const res = await send();
         if (!isTransientStatus(res.status) || attempt >= 3) return res;
-        res.discard();
+        await discard(res);
       } catch (err) {
-        if (err instanceof UnauthorizedError || err instanceof RegistryError || attempt >= 3)
+        if (
+          err instanceof UnauthorizedError ||
+          err instanceof RegistryError ||
+          err instanceof UnsafeHeaderError ||
+          this.http.closed ||
+          attempt >= 3
+        )
           throw err;
       }
       await this.sleep(500 * 2 ** attempt);
@@ -217,7 +224,7 @@ export class RegistryClient {
         ...(authorization ? { authorization } : {}),
       });
       if (res.status !== 401) return res;
-      res.discard();
+      await discard(res);
       if (attempt === 1) throw new UnauthorizedError(this.auth.denied());
       await this.auth.refresh(repo, String(res.headers['www-authenticate'] ?? ''), authorization);
     }
@@ -238,7 +245,7 @@ export class RegistryClient {
       const res = await this.request(method, current, sent);
       const location = res.headers.location;
       if (![301, 302, 303, 307, 308].includes(res.status) || !location) return res;
-      res.discard();
+      await discard(res);
       if (hop >= MAX_REDIRECTS) throw new RegistryError(`more than ${MAX_REDIRECTS} redirects`);
       const next = new URL(location, current);
       if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLocalHost(next.host))) {
@@ -255,11 +262,6 @@ export class RegistryClient {
   }
 
   private request(method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>) {
-    // The idle timeout also covers the response body: a stalled blob is resumed.
-    return this.http.request(url, {
-      method,
-      headers,
-      timeoutMs: this.options.idleTimeoutMs ?? 60_000,
-    });
+    return this.http.request(url, { method, headers });
   }
 }

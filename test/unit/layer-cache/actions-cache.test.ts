@@ -8,11 +8,13 @@ import {
   cacheKey,
   stagingPath,
 } from '../../../src/actions/layer-cache/actions-cache.ts';
+import type { HttpClient } from '../../../src/actions/layer-cache/http.ts';
 import { pullImages } from '../../../src/actions/layer-cache/pull.ts';
 import { RegistryClient } from '../../../src/actions/layer-cache/registry-client.ts';
 import { BlobStore } from '../../../src/actions/layer-cache/store.ts';
 import { type ImageRef, parseImageRef } from '../../../src/lib/image-ref.ts';
-import { digestOf, FakeRegistry, makeImage } from './fake-registry.ts';
+import { type MemoryLog, memoryLog } from '../../../src/lib/log.ts';
+import { digestOf, directHttp, FakeRegistry, makeImage } from './fake-registry.ts';
 
 vi.mock('@actions/cache', () => ({
   isFeatureAvailable: vi.fn(() => true),
@@ -28,18 +30,21 @@ let staging: string;
 let store: BlobStore;
 let registry: FakeRegistry;
 let client: RegistryClient;
-let warnings: string[];
+let log: MemoryLog;
+let http: HttpClient;
 
 beforeEach(async () => {
   entries = new Map();
   saved = [];
-  warnings = [];
+  log = memoryLog();
+  http = directHttp();
   dir = mkdtempSync(path.join(tmpdir(), 'layer-cache-ac-'));
   staging = path.join(dir, 'runner-temp', 'fargate-delivery-layer-cache');
   store = await BlobStore.open(path.join(dir, 'store'));
   registry = await new FakeRegistry().start();
   client = new RegistryClient({
     host: registry.host,
+    http,
     auth: { mask: () => {} },
     sleep: async () => {},
   });
@@ -57,14 +62,14 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  client.close();
+  await http.close();
   await registry.stop();
   rmSync(dir, { recursive: true, force: true });
   vi.clearAllMocks();
 });
 
 function actionsCache() {
-  return new ActionsBlobCache({ stagingRoot: staging, warn: (m) => warnings.push(m) });
+  return new ActionsBlobCache({ stagingRoot: staging, log });
 }
 
 function pull(text: string) {
@@ -74,7 +79,7 @@ function pull(text: string) {
     actionsCache: actionsCache(),
     platform: { os: 'linux', architecture: 'amd64' },
     concurrency: 4,
-    warn: (m) => warnings.push(m),
+    log,
   });
 }
 
@@ -106,7 +111,7 @@ describe('the Actions cache as a blob source', () => {
 
     expect(pulled!.blobs.find((b) => b.digest === digestOf(layer))?.source).toBe('registry');
     expect(readFileSync(store.pathOf(digestOf(layer))).equals(layer)).toBe(true);
-    expect(warnings.join('\n')).toMatch(/does not hash to .*fetching from the registry/);
+    expect(log.lines.join('\n')).toMatch(/does not hash to .*fetching from the registry/);
     expect(existsSync(stagingPath(staging, digestOf(layer)))).toBe(false);
   });
 
@@ -168,7 +173,7 @@ describe('saving blobs to the Actions cache', () => {
 
     expect(result).toEqual({ saved: 1, bytes: good.length });
     expect(saved.map((s) => s.key)).toEqual([cacheKey(digestOf(good))]);
-    expect(warnings.join('\n')).toContain(`${digestOf(changed)} changed in the local store`);
+    expect(log.lines.join('\n')).toContain(`${digestOf(changed)} changed in the local store`);
   });
 
   it('a restore after a save finds the same entry', async () => {

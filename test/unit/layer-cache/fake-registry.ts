@@ -4,6 +4,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
+import { HttpClient } from '../../../src/actions/layer-cache/http.ts';
 
 export interface LoggedRequest {
   method: string;
@@ -98,6 +100,10 @@ export class FakeRegistry {
   readonly blobs = new Map<string, Buffer>();
   /** Digest → bytes after which the next GET of that blob drops its connection. */
   readonly dropAfter = new Map<string, number>();
+  /** Connections cut by `dropAfter` so far. */
+  cuts = 0;
+  /** Digest → bytes after which the next GET of that blob sends nothing more, never ending. */
+  readonly stallAfter = new Map<string, number>();
   /** Digest → content served instead of the real blob. */
   readonly corrupt = new Map<string, Buffer>();
   ignoreRange = false;
@@ -275,10 +281,19 @@ export class FakeRegistry {
       res.writeHead(200, { 'content-length': blob.length });
     }
     const body = blob.subarray(start);
+    const stall = this.stallAfter.get(digest);
+    if (stall !== undefined && stall < body.length) {
+      this.stallAfter.delete(digest);
+      res.write(body.subarray(0, stall));
+      return;
+    }
     const drop = this.dropAfter.get(digest);
     if (drop !== undefined && drop < body.length) {
       this.dropAfter.delete(digest);
-      res.write(body.subarray(0, drop), () => res.socket?.destroy());
+      res.write(body.subarray(0, drop), () => {
+        res.socket?.destroy();
+        this.cuts++;
+      });
       return;
     }
     res.end(body);
@@ -288,4 +303,12 @@ export class FakeRegistry {
 async function listen(server: http.Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * The registry client's transport without the proxy settings of whoever runs the tests: a plain
+ * undici agent, connections pooled per origin as in the action.
+ */
+export function directHttp(idleTimeoutMs = 5000): HttpClient {
+  return new HttpClient({ idleTimeoutMs, dispatcher: new Agent() });
 }

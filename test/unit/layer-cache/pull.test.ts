@@ -2,25 +2,28 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HttpClient } from '../../../src/actions/layer-cache/http.ts';
 import { type PullDeps, pullImages, totals } from '../../../src/actions/layer-cache/pull.ts';
 import { RegistryClient } from '../../../src/actions/layer-cache/registry-client.ts';
 import { BlobStore } from '../../../src/actions/layer-cache/store.ts';
 import { type ImageRef, parseImageRef } from '../../../src/lib/image-ref.ts';
-import { digestOf, FakeRegistry, makeImage, makeIndex } from './fake-registry.ts';
+import { type MemoryLog, memoryLog } from '../../../src/lib/log.ts';
+import { digestOf, directHttp, FakeRegistry, makeImage, makeIndex } from './fake-registry.ts';
 
 let dir: string;
 let registry: FakeRegistry;
-let warnings: string[];
-const clients: RegistryClient[] = [];
+let log: MemoryLog;
+let http: HttpClient;
 
 beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'layer-cache-pull-'));
   registry = await new FakeRegistry().start();
-  warnings = [];
+  log = memoryLog();
+  http = directHttp();
 });
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
+  await http.close();
   await registry.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -33,16 +36,16 @@ async function pull(texts: string[], overrides: Partial<PullDeps> = {}) {
   const store = await BlobStore.open(path.join(dir, 'store'));
   const client = new RegistryClient({
     host: registry.host,
+    http,
     auth: { mask: () => {} },
     sleep: async () => {},
   });
-  clients.push(client);
   return pullImages(texts.map(image), {
     store,
     client: () => client,
     platform: { os: 'linux', architecture: 'amd64' },
     concurrency: 4,
-    warn: (m) => warnings.push(m),
+    log,
     ...overrides,
   });
 }
@@ -184,7 +187,7 @@ describe('pulling into the store', () => {
     expect(registry.blobGets().map((r) => r.path)).toEqual([`/v2/app/blobs/${layer}`]);
     expect(pulled!.blobs.find((b) => b.digest === layer)?.source).toBe('registry');
     expect(await store.check(layer, 4000)).toBe('ok');
-    expect(warnings.join('\n')).toContain(`${layer} in the local store did not match`);
+    expect(log.lines.join('\n')).toContain(`${layer} in the local store did not match`);
   });
 });
 

@@ -3,24 +3,26 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UnauthorizedError } from '../../../src/actions/layer-cache/auth.ts';
+import type { HttpClient } from '../../../src/actions/layer-cache/http.ts';
 import {
   DigestMismatchError,
   RegistryClient,
   type RegistryClientOptions,
   registryBaseUrl,
 } from '../../../src/actions/layer-cache/registry-client.ts';
-import { digestOf, FakeRegistry, makeImage } from './fake-registry.ts';
+import { digestOf, directHttp, FakeRegistry, makeImage } from './fake-registry.ts';
 
 let dir: string;
 let registry: FakeRegistry;
-const clients: RegistryClient[] = [];
+let http: HttpClient;
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'layer-cache-client-'));
+  http = directHttp();
 });
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
+  await http.close();
   await registry?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -29,10 +31,10 @@ function client(overrides: Partial<RegistryClientOptions['auth']> = {}, host = r
   const masked: string[] = [];
   const c = new RegistryClient({
     host,
+    http,
     auth: { mask: (s) => masked.push(s), ...overrides },
     sleep: async () => {},
   });
-  clients.push(c);
   return { client: c, masked };
 }
 
