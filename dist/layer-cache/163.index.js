@@ -11,9 +11,11 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   getEcrToken: () => (/* binding */ getEcrToken),
 /* harmony export */   hasAwsCredentials: () => (/* binding */ hasAwsCredentials)
 /* harmony export */ });
-/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8249);
+/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(8249);
 /* harmony import */ var _lib_aws_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(5399);
-/* harmony import */ var _lib_image_ref_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6449);
+/* harmony import */ var _lib_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1469);
+/* harmony import */ var _lib_image_ref_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6449);
+
 
 
 
@@ -27,7 +29,7 @@ function hasAwsCredentials(env = process.env) {
 }
 /** `GetAuthorizationToken`: a base64 `AWS:<password>` valid for 12 hours. */
 async function getEcrToken(client, registryIds) {
-    const out = await client.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_1__/* .GetAuthorizationTokenCommand */ .Eu6(registryIds ? { registryIds } : {}));
+    const out = await client.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_2__/* .GetAuthorizationTokenCommand */ .Eu6(registryIds ? { registryIds } : {}));
     const data = out.authorizationData?.[0];
     const decoded = Buffer.from(data?.authorizationToken ?? '', 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -55,9 +57,9 @@ function endpointHost(endpoint) {
 function ecrCredentialProvider(options) {
     const env = options.env ?? process.env;
     const client = options.client ??
-        ((region) => (0,_lib_aws_js__WEBPACK_IMPORTED_MODULE_0__/* .createAwsClient */ .nV)(_aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_1__/* .ECRClient */ .S70, region ? { ...options.aws, region } : options.aws));
+        ((region) => (0,_lib_aws_js__WEBPACK_IMPORTED_MODULE_0__/* .createAwsClient */ .nV)(_aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_2__/* .ECRClient */ .S70, region ? { ...options.aws, region } : options.aws));
     return async (host) => {
-        const ecr = (0,_lib_image_ref_js__WEBPACK_IMPORTED_MODULE_2__/* .ecrRegistry */ .gO)(host);
+        const ecr = (0,_lib_image_ref_js__WEBPACK_IMPORTED_MODULE_3__/* .ecrRegistry */ .gO)(host);
         if (ecr) {
             const token = await getEcrToken(client(ecr.region), [ecr.accountId]);
             return { username: token.username, password: token.password };
@@ -73,7 +75,7 @@ function ecrCredentialProvider(options) {
             return { username: token.username, password: token.password };
         }
         catch (err) {
-            options.log?.(`ECR token for ${host} not available: ${err.message}`);
+            options.log?.debug(`ECR token for ${host} not available: ${(0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(err)}`);
             return undefined;
         }
     };

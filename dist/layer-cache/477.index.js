@@ -12,8 +12,10 @@ export const modules = {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6760);
 /* harmony import */ var _actions_cache__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1691);
-/* harmony import */ var _files_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(8834);
-/* harmony import */ var _limit_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(2118);
+/* harmony import */ var _lib_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1469);
+/* harmony import */ var _files_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(8834);
+/* harmony import */ var _limit_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(2118);
+
 
 
 
@@ -53,14 +55,14 @@ class ActionsBlobCache {
                 return 'miss';
         }
         catch (err) {
-            this.options.log?.(`Actions cache restore of ${digest} failed: ${err.message}`);
+            this.options.log.debug(`Actions cache restore of ${digest} failed: ${(0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .messageOf */ .bD)(err)}`);
             await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(file, { force: true });
             return 'miss';
         }
         try {
             if (await store.adopt(file, digest, size))
                 return 'restored';
-            this.options.warn?.(`Actions cache entry ${cacheKey(digest)} does not hash to ${digest}: ignored, fetching from the registry`);
+            this.options.log.warning(`Actions cache entry ${cacheKey(digest)} does not hash to ${digest}: ignored, fetching from the registry`);
             return 'corrupt';
         }
         catch {
@@ -78,11 +80,11 @@ class ActionsBlobCache {
         const file = stagingPath(this.options.stagingRoot, digest);
         await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(node_path__WEBPACK_IMPORTED_MODULE_1__.dirname(file), { recursive: true });
         try {
-            await (0,_files_js__WEBPACK_IMPORTED_MODULE_3__/* .linkOrCopy */ .L)(store.pathOf(digest), file);
+            await (0,_files_js__WEBPACK_IMPORTED_MODULE_4__/* .linkOrCopy */ .L)(store.pathOf(digest), file);
             return (await _actions_cache__WEBPACK_IMPORTED_MODULE_2__/* .saveCache */ .Io([file], cacheKey(digest))) !== -1;
         }
         catch (err) {
-            this.options.warn?.(`Could not save ${digest} to the Actions cache: ${err.message}`);
+            this.options.log.warning(`Could not save ${digest} to the Actions cache: ${(0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .messageOf */ .bD)(err)}`);
             return false;
         }
         finally {
@@ -95,12 +97,12 @@ class ActionsBlobCache {
      * fails the job; a blob not saved is fetched from the registry next time.
      */
     async saveAll(store, blobs) {
-        const limit = (0,_limit_js__WEBPACK_IMPORTED_MODULE_4__/* .limiter */ .T)(4);
+        const limit = (0,_limit_js__WEBPACK_IMPORTED_MODULE_5__/* .limiter */ .T)(4);
         let saved = 0;
         let bytes = 0;
         await Promise.all(blobs.map(({ digest, size }) => limit(async () => {
             if ((await store.check(digest, size)) !== 'ok') {
-                this.options.warn?.(`${digest} changed in the local store since it was fetched: not saved to the Actions cache`);
+                this.options.log.warning(`${digest} changed in the local store since it was fetched: not saved to the Actions cache`);
                 return;
             }
             if (await this.save(store, digest)) {

@@ -43,7 +43,7 @@ function run(docker, args, stdin) {
         });
         child.on('close', (code) => {
             if (code === 0 && streamError) {
-                reject(new _lib_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ActionError */ .lZ(`docker load: sending the image failed: ${streamError.message}`));
+                reject(new _lib_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ActionError */ .lZ(`docker load: sending the image failed: ${(0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .messageOf */ .bD)(streamError)}`));
             }
             else {
                 resolve({ code, stdout, stderr });
