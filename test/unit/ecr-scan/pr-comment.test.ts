@@ -47,6 +47,29 @@ describe('the PR comment', () => {
     expect(body).toContain('1 finding of the base image is gone in this one.');
   });
 
+  test('names the path of a package at two paths, and counts suppressed findings apart', () => {
+    const semver = finding({
+      id: 'CVE-2022-25883',
+      packageName: 'semver',
+      severity: 'HIGH',
+      filePath: 'app/node_modules/semver/package.json',
+    });
+    const body = renderPrComment({
+      image,
+      findings: [
+        semver,
+        { ...semver, filePath: 'app/node_modules/x/node_modules/semver/package.json' },
+      ],
+      counts: countSeverities([semver, semver]),
+      ignored: 0,
+      suppressed: 3,
+      level: 'high',
+    });
+    expect(body).toContain('`semver` at `app/node_modules/semver/package.json`');
+    expect(body).toContain('`semver` at `app/node_modules/x/node_modules/semver/package.json`');
+    expect(body).toContain('3 more suppressed or closed in Amazon Inspector (not counted).');
+  });
+
   test('says so when nothing is new', () => {
     const body = renderPrComment({
       image,
