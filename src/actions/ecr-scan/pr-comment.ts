@@ -40,7 +40,7 @@ export interface PrCommentInput {
 }
 
 function row(f: Finding): string {
-  const where = f.filePath ? ` at ${code(f.filePath)}` : '';
+  const where = f.filePath ? ` at ${code(cell(f.filePath))}` : '';
   return `| ${f.severity} | ${link(cell(f.id, 80), f.url)} | ${code(f.packageName)}${where} | ${cell(f.packageVersion)} | ${cell(f.fixedInVersion)} |`;
 }
 

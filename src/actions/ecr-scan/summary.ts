@@ -28,7 +28,8 @@ const LISTED = 100;
 
 /** The package, and where it is in the image when ECR says. */
 function packageCell(f: Finding): string {
-  return f.filePath ? `${code(f.packageName)} at ${code(f.filePath)}` : code(f.packageName);
+  // A path comes from the image: its pipes and line breaks must not break the table.
+  return f.filePath ? `${code(f.packageName)} at ${code(cell(f.filePath))}` : code(f.packageName);
 }
 
 function settleFact(settle: SettledScan['settle']): string {

@@ -68,6 +68,14 @@ describe('the PR comment', () => {
     expect(body).toContain('`semver` at `app/node_modules/semver/package.json`');
     expect(body).toContain('`semver` at `app/node_modules/x/node_modules/semver/package.json`');
     expect(body).toContain('3 more suppressed or closed in Amazon Inspector (not counted).');
+    const odd = renderPrComment({
+      image,
+      findings: [{ ...semver, filePath: 'app/a|b\nc/package.json' }],
+      counts: countSeverities([semver]),
+      ignored: 0,
+      level: 'high',
+    });
+    expect(odd).toContain('`semver` at `app/a\\|b c/package.json` |');
   });
 
   test('says so when nothing is new', () => {
