@@ -137,6 +137,131 @@ function writeJson(file: string, value: unknown): void {
   writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Says how the wait for settled findings went; a warning when wait-timeout cut it short. */
+function reportSettle(ctx: RunContext, inputs: Inputs, scan: SettledScan, image: ImageInfo): void {
+  const { settle } = scan;
+  if (settle.settleMs > 0 && settle.settled) {
+    ctx.log.info(
+      `Findings settled: unchanged for ${formatDuration(settle.settleMs)}, ${formatDuration(settle.waitedMs)} after the scan finished (${plural(settle.reads, 'read')}, ${plural(settle.changes, 'change')})`,
+    );
+  } else if (!settle.settled) {
+    const why =
+      settle.changes > 0
+        ? `while the findings were still changing (${plural(settle.changes, 'change')} in ${formatDuration(settle.waitedMs)})`
+        : `before the findings had been unchanged for ${formatDuration(settle.settleMs)}`;
+    ctx.log.warning(
+      `settle: wait-timeout (${formatDuration(inputs.waitTimeoutMs)}) ran out ${why}: ${imageName(image)} is judged on the last read, which may miss findings still on their way; raise wait-timeout`,
+    );
+  }
+}
+
+/**
+ * The findings open in the image, split by the ignore file, and those SUPPRESSED or CLOSED in
+ * Amazon Inspector, apart. Warns about ignore entries that expired or match nothing.
+ */
+function sortFindings(
+  ctx: RunContext,
+  inputs: Inputs,
+  findings: readonly Finding[],
+): { ignore: IgnoreResult; suppressed: Finding[] } {
+  const open = findings.filter((f) => f.status === undefined);
+  const suppressed = findings.filter((f) => f.status !== undefined);
+  const ignore = applyIgnores(open, inputs.ignores, ctx.now);
+  // An entry that accepts a finding Inspector already suppresses still matches a finding.
+  ignore.unmatched = ignore.unmatched.filter(
+    (e) => applyIgnores(suppressed, [e], ctx.now).ignored.length === 0,
+  );
+  for (const e of ignore.expired) {
+    ctx.log.warning(
+      `${inputs.ignoreFile}: ignore entry ${entryLabel(e)} expired on ${e.expires} and no longer applies`,
+    );
+  }
+  for (const e of ignore.unmatched) {
+    ctx.log.warning(
+      `${inputs.ignoreFile}: ignore entry ${entryLabel(e)} matches no finding of this image: remove it`,
+    );
+  }
+  if (suppressed.length > 0) {
+    const count = suppressed.filter((f) => f.status === 'SUPPRESSED').length;
+    ctx.log.info(
+      `${plural(suppressed.length, 'finding')} out of the gate in Amazon Inspector: ${count} SUPPRESSED, ${suppressed.length - count} CLOSED`,
+    );
+  }
+  return { ignore, suppressed };
+}
+
+function writeFindingsFile(ctx: RunContext, inputs: Inputs, result: RunResult): string {
+  const { scan, image, ignore, gate } = result;
+  const file = path.join(
+    ctx.runner.tempDir,
+    `ecr-scan-${inputs.repository.replace(/\//g, '_')}-${process.pid}.json`,
+  );
+  writeJson(file, {
+    repository: inputs.repository,
+    ...(inputs.registryId ? { registryId: inputs.registryId } : {}),
+    image: { tag: image.tag ?? null, digest: image.digest ?? null },
+    status: scan.status,
+    scanner: scan.scanner,
+    completedAt: scan.completedAt?.toISOString() ?? null,
+    settle: {
+      seconds: Math.round(scan.settle.waitedMs / 1000),
+      settled: scan.settle.settled,
+      changes: scan.settle.changes,
+    },
+    counts: result.counts,
+    total: ignore.kept.length + ignore.ignored.length,
+    ignored: ignore.ignored.length,
+    suppressed: result.suppressed.length,
+    gate: {
+      rule: ruleInputs(gate.rule),
+      failing: gate.failing.length,
+      base: gate.base ? imageName(gate.base) : null,
+    },
+    findings: [
+      ...ignore.kept.map((f) => ({ ...f, ignored: null })),
+      ...ignore.ignored.map(({ finding, entry }) => ({
+        ...finding,
+        ignored: { reason: entry.reason, expires: entry.expires },
+      })),
+      ...result.suppressed.map((f) => ({ ...f, ignored: null })),
+    ],
+  });
+  return file;
+}
+
+async function syncTickets(
+  ctx: RunContext,
+  inputs: Inputs,
+  result: RunResult,
+): Promise<TicketOutcome> {
+  const octokit = ctx.octokit();
+  const repo = ctx.repo();
+  const existing = await listTickets(octokit, repo, inputs.ticketLabels);
+  const plan = planTickets({
+    repository: inputs.repository,
+    image: result.image,
+    groups: ticketGroups(inputs.repository, result.ignore.kept, inputs.ticketSeverity),
+    // A SUPPRESSED finding is still in the image: its ticket stays as it is, like an ignored one.
+    presentKeys: new Set(
+      result.scan.findings
+        .filter((f) => f.status !== 'CLOSED')
+        .map((f) => findingKey(inputs.repository, f)),
+    ),
+    existing,
+    maxNew: inputs.maxNewTickets,
+    closeFixed: inputs.closeFixed,
+  });
+  const outcome = await applyTicketPlan(octokit, repo, plan, inputs.ticketLabels, (message) =>
+    ctx.log.info(message),
+  );
+  if (plan.deferred.length > 0) {
+    ctx.log.warning(
+      `max-new-tickets (${inputs.maxNewTickets}) reached: ${plan.deferred.length} tickets not opened this run`,
+    );
+  }
+  return outcome;
+}
+
 export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunResult> {
   const target: ScanTarget = {
     repository: inputs.repository,
@@ -163,45 +288,8 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
       `${scan.duplicates} entries repeated a vulnerability, package and path already listed: counted once`,
     );
   }
-  const { settle } = scan;
-  if (settle.settleMs > 0 && settle.settled) {
-    ctx.log.info(
-      `Findings settled: unchanged for ${formatDuration(settle.settleMs)}, ${formatDuration(settle.waitedMs)} after the scan finished (${plural(settle.reads, 'read')}, ${plural(settle.changes, 'change')})`,
-    );
-  } else if (!settle.settled) {
-    const why =
-      settle.changes > 0
-        ? `while the findings were still changing (${plural(settle.changes, 'change')} in ${formatDuration(settle.waitedMs)})`
-        : `before the findings had been unchanged for ${formatDuration(settle.settleMs)}`;
-    ctx.log.warning(
-      `settle: wait-timeout (${formatDuration(inputs.waitTimeoutMs)}) ran out ${why}: ${imageName(image)} is judged on the last read, which may miss findings still on their way; raise wait-timeout`,
-    );
-  }
-
-  const open = scan.findings.filter((f) => f.status === undefined);
-  const closedOrSuppressed = scan.findings.filter((f) => f.status !== undefined);
-  const ignore = applyIgnores(open, inputs.ignores, ctx.now);
-  // An entry that accepts a finding Inspector already suppresses still matches a finding.
-  ignore.unmatched = ignore.unmatched.filter(
-    (e) => applyIgnores(closedOrSuppressed, [e], ctx.now).ignored.length === 0,
-  );
-  for (const e of ignore.expired) {
-    ctx.log.warning(
-      `${inputs.ignoreFile}: ignore entry ${entryLabel(e)} expired on ${e.expires} and no longer applies`,
-    );
-  }
-  for (const e of ignore.unmatched) {
-    ctx.log.warning(
-      `${inputs.ignoreFile}: ignore entry ${entryLabel(e)} matches no finding of this image: remove it`,
-    );
-  }
-  if (closedOrSuppressed.length > 0) {
-    const suppressedCount = closedOrSuppressed.filter((f) => f.status === 'SUPPRESSED').length;
-    ctx.log.info(
-      `${plural(closedOrSuppressed.length, 'finding')} out of the gate in Amazon Inspector: ${suppressedCount} SUPPRESSED, ${closedOrSuppressed.length - suppressedCount} CLOSED`,
-    );
-  }
-  const counts = countSeverities(open);
+  reportSettle(ctx, inputs, scan, image);
+  const { ignore, suppressed } = sortFindings(ctx, inputs, scan.findings);
 
   const pr = pullRequest(ctx.event);
   const wantComment =
@@ -228,52 +316,18 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
     );
   }
 
-  const findingsFile = path.join(
-    ctx.runner.tempDir,
-    `ecr-scan-${inputs.repository.replace(/\//g, '_')}-${process.pid}.json`,
-  );
-  writeJson(findingsFile, {
-    repository: inputs.repository,
-    ...(inputs.registryId ? { registryId: inputs.registryId } : {}),
-    image: { tag: image.tag ?? null, digest: image.digest ?? null },
-    status: scan.status,
-    scanner: scan.scanner,
-    completedAt: scan.completedAt?.toISOString() ?? null,
-    settle: {
-      seconds: Math.round(settle.waitedMs / 1000),
-      settled: settle.settled,
-      changes: settle.changes,
-    },
-    counts,
-    total: open.length,
-    ignored: ignore.ignored.length,
-    suppressed: closedOrSuppressed.length,
-    gate: {
-      rule: ruleInputs(gate.rule),
-      failing: gate.failing.length,
-      base: gate.base ? imageName(gate.base) : null,
-    },
-    findings: [
-      ...ignore.kept.map((f) => ({ ...f, ignored: null })),
-      ...ignore.ignored.map(({ finding, entry }) => ({
-        ...finding,
-        ignored: { reason: entry.reason, expires: entry.expires },
-      })),
-      ...closedOrSuppressed.map((f) => ({ ...f, ignored: null })),
-    ],
-  });
-
   const result: RunResult = {
     image,
     scan,
-    counts,
+    counts: countSeverities([...ignore.kept, ...ignore.ignored.map((i) => i.finding)]),
     ignore,
-    suppressed: closedOrSuppressed,
+    suppressed,
     gate,
     ...(base ? { base } : {}),
-    findingsFile,
+    findingsFile: '',
     githubWrites: 0,
   };
+  result.findingsFile = writeFindingsFile(ctx, inputs, result);
 
   if (inputs.sarifFile) {
     const sarif = buildSarif({
@@ -281,7 +335,7 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
       findings: ignore.kept,
       ignored: ignore.ignored,
       // CLOSED findings are gone from the image: code scanning closes their alerts.
-      suppressed: closedOrSuppressed.filter((f) => f.status === 'SUPPRESSED'),
+      suppressed: suppressed.filter((f) => f.status === 'SUPPRESSED'),
       dockerfile: dockerfileLocation(ctx, inputs.dockerfile),
     });
     writeJson(inputs.sarifFile, sarif);
@@ -289,32 +343,8 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
   }
 
   if (inputs.tickets) {
-    const octokit = ctx.octokit();
-    const repo = ctx.repo();
-    const existing = await listTickets(octokit, repo, inputs.ticketLabels);
-    const plan = planTickets({
-      repository: inputs.repository,
-      image,
-      groups: ticketGroups(inputs.repository, ignore.kept, inputs.ticketSeverity),
-      // A SUPPRESSED finding is still in the image: its ticket stays as it is, like an ignored one.
-      presentKeys: new Set(
-        scan.findings
-          .filter((f) => f.status !== 'CLOSED')
-          .map((f) => findingKey(inputs.repository, f)),
-      ),
-      existing,
-      maxNew: inputs.maxNewTickets,
-      closeFixed: inputs.closeFixed,
-    });
-    result.tickets = await applyTicketPlan(octokit, repo, plan, inputs.ticketLabels, (message) =>
-      ctx.log.info(message),
-    );
+    result.tickets = await syncTickets(ctx, inputs, result);
     result.githubWrites += result.tickets.writes;
-    if (plan.deferred.length > 0) {
-      ctx.log.warning(
-        `max-new-tickets (${inputs.maxNewTickets}) reached: ${plan.deferred.length} tickets not opened this run`,
-      );
-    }
   }
 
   if (wantComment) {
@@ -326,9 +356,9 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
       const body = renderPrComment({
         image,
         findings: ignore.kept,
-        counts,
+        counts: result.counts,
         ignored: ignore.ignored.length,
-        suppressed: closedOrSuppressed.length,
+        suppressed: suppressed.length,
         level: inputs.ticketSeverity,
         ...(base ? { base } : {}),
       });
