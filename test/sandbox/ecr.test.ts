@@ -554,6 +554,44 @@ describe('ECR simulator, called directly', () => {
     expect(res.imageScanFindings.findings).toEqual([{ name: 'CVE-2023-4911', severity: 'HIGH' }]);
   });
 
+  it('delivers findings after the scan reports ACTIVE, on a timeline, with Inspector statuses', async () => {
+    enhancedForApi();
+    const [first, ...rest] = loadFindings('enhanced-inspector.json') as EnhancedFinding[];
+    const pushed = await ecr.state.pushImage('api', {
+      tags: ['timeline'],
+      layers: [{ size: 1_000, seed: 'api-timeline' }],
+      scan: {
+        findings: [first!],
+        arrivals: [{ afterSeconds: 45, findings: rest }],
+        statuses: { 'CVE-2024-6387': 'SUPPRESSED', 'CVE-2011-3374': 'CLOSED' },
+      },
+    });
+    const read = async () => {
+      const res = await call<{
+        imageScanStatus: { status: string };
+        imageScanFindings: { enhancedFindings: EnhancedFinding[] };
+      }>('DescribeImageScanFindings', {
+        repositoryName: 'api',
+        imageId: { imageDigest: pushed.digest },
+      });
+      return {
+        status: res.imageScanStatus.status,
+        found: res.imageScanFindings.enhancedFindings.map(
+          (f) => `${f.packageVulnerabilityDetails?.vulnerabilityId} ${f.status}`,
+        ),
+      };
+    };
+    expect(await read()).toEqual({ status: 'ACTIVE', found: ['CVE-2023-38545 ACTIVE'] });
+    clock.advance(44_000);
+    expect((await read()).found).toHaveLength(1);
+    clock.advance(1_000);
+    const later = await read();
+    expect(later.status).toBe('ACTIVE');
+    expect(later.found).toHaveLength(1 + rest.length);
+    expect(later.found).toContain('CVE-2024-6387 SUPPRESSED');
+    expect(later.found).toContain('CVE-2011-3374 CLOSED');
+  });
+
   it('rejects operations it does not simulate', async () => {
     const err = await failure('PutImage', {});
     expect(err.type).toBe('UnknownOperationException');

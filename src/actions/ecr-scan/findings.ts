@@ -1,4 +1,8 @@
-import type { EnhancedImageScanFinding, ImageScanFinding } from '@aws-sdk/client-ecr';
+import type {
+  EnhancedImageScanFinding,
+  ImageScanFinding,
+  VulnerablePackage,
+} from '@aws-sdk/client-ecr';
 
 export const SEVERITIES = [
   'CRITICAL',
@@ -15,16 +19,18 @@ export const LEVELS = ['critical', 'high', 'medium', 'low', 'informational'] as 
 export type Level = (typeof LEVELS)[number];
 
 /**
- * One vulnerability in one package of the image, whichever scanner found it. Basic scanning
- * reports a finding per vulnerability and package; an enhanced (Inspector) finding may name
- * several packages and becomes one Finding per package.
+ * One vulnerability in one package at one path of the image, whichever scanner found it. Basic
+ * scanning reports a finding per vulnerability and package; an enhanced (Inspector) finding may
+ * name several packages, or one package at several paths, and becomes one Finding per entry.
  */
 export interface Finding {
   id: string;
   severity: Severity;
   packageName: string;
+  /** The installed version as the package manager writes it: `[epoch:]version[-release]`. */
   packageVersion?: string;
   packageManager?: string;
+  /** The first fixed version, written the same way as `packageVersion`. */
   fixedInVersion?: string;
   /** CVSS or Inspector score, 0–10. */
   score?: number;
@@ -33,10 +39,20 @@ export interface Finding {
   url?: string;
   /** Digest of the layer that brought the package (enhanced scanning only). */
   layer?: string;
-  /** Where the package sits in the image (enhanced scanning only). */
+  /** Where the package sits in the image (enhanced scanning, language packages). */
   filePath?: string;
+  /**
+   * Amazon Inspector's status when it is not ACTIVE: SUPPRESSED (a suppression rule matched) or
+   * CLOSED (remediated). Basic findings have none.
+   */
+  status?: InspectorStatus;
+  /** Inspector's `exploitAvailable`; basic scanning does not say. */
+  exploitAvailable?: boolean;
   scanner: 'basic' | 'enhanced';
 }
+
+/** The Inspector statuses that take a finding out of the gate, the counts and the tickets. */
+export type InspectorStatus = 'SUPPRESSED' | 'CLOSED';
 
 /** The package name basic findings use when ECR does not name one. */
 export const UNKNOWN_PACKAGE = 'unknown';
@@ -104,33 +120,96 @@ export function normalizeBasic(finding: ImageScanFinding): Finding {
   });
 }
 
-/** An enhanced-scanning finding (`imageScanFindings.enhancedFindings[]`), one per package. */
+/**
+ * A version as dpkg and rpm write it: `epoch:version-release`, the epoch left out when it is 0
+ * (as both do), the release when there is none (language packages).
+ */
+export function fullVersion(pkg: VulnerablePackage): string | undefined {
+  if (!pkg.version) return undefined;
+  const epoch = pkg.epoch ? `${pkg.epoch}:` : '';
+  return `${epoch}${pkg.version}${pkg.release ? `-${pkg.release}` : ''}`;
+}
+
+/**
+ * Inspector's fixed version, in the same form as the installed one: it writes RPM fixes with an
+ * explicit `0:` epoch (`0:2.34-100.amzn2023.0.1`), which the installed version never shows.
+ */
+function fixedVersion(raw: string | undefined): string | undefined {
+  if (!raw || raw === 'NotAvailable') return undefined;
+  return raw.replace(/^0:/, '');
+}
+
+function inspectorStatus(raw: string | undefined): InspectorStatus | undefined {
+  const upper = raw?.toUpperCase();
+  return upper === 'SUPPRESSED' || upper === 'CLOSED' ? upper : undefined;
+}
+
+function yesNo(raw: string | undefined): boolean | undefined {
+  const upper = raw?.toUpperCase();
+  return upper === 'YES' ? true : upper === 'NO' ? false : undefined;
+}
+
+/** An enhanced-scanning finding (`imageScanFindings.enhancedFindings[]`), one per package entry. */
 export function normalizeEnhanced(finding: EnhancedImageScanFinding): Finding[] {
   const details = finding.packageVulnerabilityDetails;
   const id = details?.vulnerabilityId ?? finding.title ?? finding.findingArn ?? 'UNKNOWN';
   const score = finding.scoreDetails?.cvss?.score ?? finding.score;
-  const packages = details?.vulnerablePackages?.length ? details.vulnerablePackages : [{}];
+  const packages: VulnerablePackage[] = details?.vulnerablePackages?.length
+    ? details.vulnerablePackages
+    : [{}];
   const url = details?.sourceUrl || finding.remediation?.recommendation?.url || undefined;
   return packages.map((pkg) =>
     defined({
       id,
       severity: toSeverity(finding.severity),
       packageName: pkg.name || UNKNOWN_PACKAGE,
-      packageVersion: pkg.version || undefined,
+      packageVersion: fullVersion(pkg),
       packageManager: pkg.packageManager || undefined,
-      fixedInVersion:
-        pkg.fixedInVersion && pkg.fixedInVersion !== 'NotAvailable'
-          ? pkg.fixedInVersion
-          : undefined,
+      fixedInVersion: fixedVersion(pkg.fixedInVersion),
       score,
       title: finding.title || undefined,
       description: finding.description || undefined,
       url,
       layer: pkg.sourceLayerHash || undefined,
       filePath: pkg.filePath || undefined,
+      status: inspectorStatus(finding.status),
+      exploitAvailable: yesNo(finding.exploitAvailable),
       scanner: 'enhanced' as const,
     }),
   );
+}
+
+/**
+ * What makes a finding one: its vulnerability, package and path in the image (empty when ECR
+ * names none, as for OS packages). Versions are left out so the identity survives an upgrade
+ * that does not fix the vulnerability.
+ */
+export function findingIdentity(finding: Finding): string {
+  return `${finding.id}\n${finding.packageName}\n${finding.filePath ?? ''}`;
+}
+
+/**
+ * One finding per identity, in the order read, the most severe kept. ECR can name the same package at the same path
+ * twice (two Inspector findings of one vulnerability, or one finding listing a package twice);
+ * counted twice, it would give code scanning two results with one fingerprint.
+ */
+export function uniqueFindings(findings: readonly Finding[]): {
+  findings: Finding[];
+  duplicates: number;
+} {
+  const seen = new Map<string, Finding>();
+  for (const finding of findings) {
+    const identity = findingIdentity(finding);
+    const kept = seen.get(identity);
+    if (!kept || compareFindings(finding, kept) < 0) seen.set(identity, finding);
+  }
+  return { findings: [...seen.values()], duplicates: findings.length - seen.size };
+}
+
+/** Whether a fix is known: undefined under basic scanning, which never reports fixed versions. */
+export function hasFix(finding: Finding): boolean | undefined {
+  if (finding.fixedInVersion) return true;
+  return finding.scanner === 'basic' ? undefined : false;
 }
 
 /** Most severe first, then highest score, then by id and package for a stable order. */
@@ -140,6 +219,7 @@ export function compareFindings(a: Finding, b: Finding): number {
     (b.score ?? -1) - (a.score ?? -1) ||
     a.id.localeCompare(b.id) ||
     a.packageName.localeCompare(b.packageName) ||
+    (a.filePath ?? '').localeCompare(b.filePath ?? '') ||
     (a.packageVersion ?? '').localeCompare(b.packageVersion ?? '')
   );
 }

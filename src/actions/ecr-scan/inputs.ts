@@ -25,8 +25,13 @@ export interface Inputs {
   imageId: { imageTag: string } | { imageDigest: string };
   registryId?: string;
   waitTimeoutMs: number;
+  /** How long the findings must stay unchanged after the scan finished; 0 disables. */
+  settleMs: number;
   startScan: boolean;
   failOn: Level | 'none';
+  failOnFixable: boolean;
+  failOnExploitable: boolean;
+  failOnScope: 'all' | 'new';
   ignoreFile: string;
   ignores: IgnoreEntry[];
   tickets: boolean;
@@ -79,6 +84,19 @@ function readIgnores(file: string, workspace: string): IgnoreEntry[] {
   return parseIgnoreFile(INPUT.ignoreFile, readFileSync(resolved, 'utf8'), file);
 }
 
+/** `settle`: a duration, or `0` to judge the first finished answer. */
+function parseSettle(raw: string): number {
+  if (raw.trim() === '0') return 0;
+  try {
+    return parseDuration(INPUT.settle, raw, '60s');
+  } catch {
+    throw new InputError(
+      INPUT.settle,
+      `must be a duration like 60s or 2m, or 0 to turn it off, got '${raw}'`,
+    );
+  }
+}
+
 export function isPullRequestEvent(eventName: string): boolean {
   return eventName === 'pull_request' || eventName === 'pull_request_target';
 }
@@ -127,8 +145,21 @@ export function getInputs(
     );
   }
   const waitTimeoutMs = parseDuration(INPUT.waitTimeout, source(INPUT.waitTimeout), '10m');
+  const settleMs = parseSettle(source(INPUT.settle));
   const startScan = parseBoolean(INPUT.startScan, source(INPUT.startScan), true);
   const failOn = parseChoice(INPUT.failOn, source(INPUT.failOn), ['none', ...LEVELS], 'critical');
+  const failOnFixable = parseBoolean(INPUT.failOnFixable, source(INPUT.failOnFixable), false);
+  const failOnExploitable = parseBoolean(
+    INPUT.failOnExploitable,
+    source(INPUT.failOnExploitable),
+    false,
+  );
+  const failOnScope = parseChoice(
+    INPUT.failOnScope,
+    source(INPUT.failOnScope),
+    ['all', 'new'],
+    'all',
+  );
   const tickets = parseBoolean(INPUT.tickets, source(INPUT.tickets), false);
   const ticketSeverity = parseChoice(
     INPUT.ticketSeverity,
@@ -167,8 +198,12 @@ export function getInputs(
     repository,
     imageId,
     waitTimeoutMs,
+    settleMs,
     startScan,
     failOn,
+    failOnFixable,
+    failOnExploitable,
+    failOnScope,
     ignoreFile,
     ignores,
     tickets,

@@ -30,6 +30,8 @@ export interface PrCommentInput {
   findings: readonly Finding[];
   counts: SeverityCounts;
   ignored: number;
+  /** SUPPRESSED or CLOSED in Amazon Inspector: counted apart, never listed as findings. */
+  suppressed?: number;
   level: Level;
   /** The base branch's image and its findings, when one was found. */
   base?: { image: ImageInfo; findings: readonly Finding[] };
@@ -38,7 +40,8 @@ export interface PrCommentInput {
 }
 
 function row(f: Finding): string {
-  return `| ${f.severity} | ${link(cell(f.id, 80), f.url)} | ${code(f.packageName)} | ${cell(f.packageVersion)} | ${cell(f.fixedInVersion)} |`;
+  const where = f.filePath ? ` at ${code(cell(f.filePath))}` : '';
+  return `| ${f.severity} | ${link(cell(f.id, 80), f.url)} | ${code(f.packageName)}${where} | ${cell(f.packageVersion)} | ${cell(f.fixedInVersion)} |`;
 }
 
 export function renderPrComment(input: PrCommentInput): string {
@@ -78,6 +81,9 @@ export function renderPrComment(input: PrCommentInput): string {
     '| Critical | High | Medium | Low | Informational | Undefined | Ignored |',
     '|---:|---:|---:|---:|---:|---:|---:|',
     countsRow,
+    ...(input.suppressed
+      ? ['', `${input.suppressed} more suppressed or closed in Amazon Inspector (not counted).`]
+      : []),
     '',
     intro + fixedNote,
   ].join('\n');

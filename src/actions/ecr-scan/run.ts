@@ -3,10 +3,11 @@ import { eventPayload, type RunnerContext } from '../../lib/context.ts';
 import { currentRepo, type Octokit } from '../../lib/github.ts';
 import type { Log } from '../../lib/log.ts';
 import type { ActionResult, OutputName } from '../../lib/result.ts';
+import { failureMessage } from './gate.ts';
 import type { Inputs } from './inputs.ts';
 import { OUTPUT } from './names.ts';
 import { runEcrScan } from './run-scan.ts';
-import { failureMessage, renderSummary } from './summary.ts';
+import { renderSummary } from './summary.ts';
 
 export interface Deps {
   ecr: ECRClient;
@@ -36,11 +37,8 @@ export async function run(
     log: deps.log,
   });
 
-  const { counts, tickets } = result;
-  const failure =
-    inputs.failOn !== 'none' && result.failing.length > 0
-      ? failureMessage(result.failing, inputs.failOn, result.image)
-      : undefined;
+  const { counts, tickets, gate } = result;
+  const failure = gate.failing.length > 0 ? failureMessage(gate, result.image) : undefined;
   return {
     outputs: {
       [OUTPUT.status]: result.scan.status,
@@ -50,8 +48,11 @@ export async function run(
       [OUTPUT.low]: counts.LOW,
       [OUTPUT.informational]: counts.INFORMATIONAL,
       [OUTPUT.undefined]: counts.UNDEFINED,
-      [OUTPUT.total]: result.scan.findings.length,
+      [OUTPUT.total]: result.ignore.kept.length + result.ignore.ignored.length,
       [OUTPUT.ignored]: result.ignore.ignored.length,
+      [OUTPUT.suppressed]: result.suppressed.length,
+      [OUTPUT.failing]: gate.failing.length,
+      [OUTPUT.settleSeconds]: Math.round(result.scan.settle.waitedMs / 1000),
       [OUTPUT.ticketsOpened]: tickets?.opened.length ?? 0,
       [OUTPUT.ticketsUpdated]: (tickets?.updated.length ?? 0) + (tickets?.reopened.length ?? 0),
       [OUTPUT.ticketsClosed]: tickets?.closed.length ?? 0,
@@ -64,10 +65,10 @@ export async function run(
       counts,
       kept: result.ignore.kept,
       ignored: result.ignore.ignored,
+      suppressed: result.suppressed,
       expired: result.ignore.expired,
       unmatched: result.ignore.unmatched,
-      failOn: inputs.failOn,
-      failing: result.failing,
+      gate,
       ...(tickets ? { tickets } : {}),
       ...(result.comment ? { comment: result.comment } : {}),
     }),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { VERSION } from '../../lib/version.ts';
 import { compareFindings, type Finding, fixText, packageLabel, type Severity } from './findings.ts';
 import type { IgnoreEntry } from './ignore.ts';
@@ -50,8 +51,25 @@ export interface SarifInput {
   image: ImageInfo;
   findings: readonly Finding[];
   ignored: readonly { finding: Finding; entry: IgnoreEntry }[];
+  /** SUPPRESSED in Amazon Inspector: reported as suppressed results. */
+  suppressed?: readonly Finding[];
   dockerfile: DockerfileLocation;
 }
+
+/**
+ * Code scanning's identity of a result: repository, vulnerability, package and path in the image.
+ * Stable across rebuilds and upgrades that do not fix it (no digest, no version), and unique in a
+ * run, whose findings are one per vulnerability, package and path. A finding without a path keeps
+ * the fingerprint earlier versions gave it (the ticket key), so its alert carries over.
+ */
+export function sarifFingerprint(repository: string, finding: Finding): string {
+  if (!finding.filePath) return findingKey(repository, finding);
+  return createHash('sha256')
+    .update(`${repository}\n${finding.id}\n${finding.packageName}\n${finding.filePath}`)
+    .digest('hex');
+}
+
+type Suppression = { reason: string } | undefined;
 
 /** GitHub's bands for `security-severity`: >= 9 critical, 7–8.9 high, 4–6.9 medium, 0.1–3.9 low. */
 const BANDS: Record<Severity, { min: number; max: number; fallback: number }> = {
@@ -89,14 +107,18 @@ function helpMarkdown(finding: Finding): string {
   return lines.join('\n');
 }
 
-/** A SARIF 2.1.0 log: one rule per vulnerability id, one result per vulnerable package. */
+/** A SARIF 2.1.0 log: one rule per vulnerability id, one result per vulnerable package and path. */
 export function buildSarif(input: SarifInput): Record<string, unknown> {
   const { image } = input;
-  const all = [
-    ...input.findings.map((finding) => ({ finding, entry: undefined as IgnoreEntry | undefined })),
+  const all: { finding: Finding; suppression: Suppression }[] = [
+    ...input.findings.map((finding) => ({ finding, suppression: undefined })),
     ...input.ignored.map(({ finding, entry }) => ({
       finding,
-      entry: entry as IgnoreEntry | undefined,
+      suppression: { reason: `${entry.reason} (until ${entry.expires})` },
+    })),
+    ...(input.suppressed ?? []).map((finding) => ({
+      finding,
+      suppression: { reason: 'suppressed by a suppression rule in Amazon Inspector' },
     })),
   ].sort((a, b) => compareFindings(a.finding, b.finding));
 
@@ -125,39 +147,44 @@ export function buildSarif(input: SarifInput): Record<string, unknown> {
   }
 
   const where = imageName(image);
-  const results = all.map(({ finding, entry }) => {
+  const results = all.map(({ finding, suppression }) => {
+    const at = finding.filePath ? ` at ${finding.filePath}` : '';
+    const location: Record<string, unknown> = {
+      physicalLocation: {
+        artifactLocation: { uri: input.dockerfile.uri },
+        region: { startLine: input.dockerfile.line },
+      },
+      message: { text: `${packageLabel(finding)}${at} in image ${where}` },
+    };
+    // The package's file in the image: not a repository file, so a logical location.
+    if (finding.filePath) {
+      location.logicalLocations = [
+        { name: finding.packageName, fullyQualifiedName: finding.filePath, kind: 'module' },
+      ];
+    }
     const result: Record<string, unknown> = {
       ruleId: finding.id,
       ruleIndex: ruleIndex.get(finding.id)!,
       level: level(finding.severity),
       message: {
-        text: `${finding.id} (${finding.severity}) in ${packageLabel(finding)} of image ${where}. ${fixText(finding)}`,
+        text: `${finding.id} (${finding.severity}) in ${packageLabel(finding)}${at} of image ${where}. ${fixText(finding)}`,
       },
-      locations: [
-        {
-          physicalLocation: {
-            artifactLocation: { uri: input.dockerfile.uri },
-            region: { startLine: input.dockerfile.line },
-          },
-        },
-      ],
-      // Stable across image rebuilds: code scanning keeps one alert per vulnerability and
-      // package, whatever the image digest or installed version.
-      partialFingerprints: { 'ecrScanFinding/v1': findingKey(image.repository, finding) },
+      locations: [location],
+      partialFingerprints: { 'ecrScanFinding/v1': sarifFingerprint(image.repository, finding) },
       properties: {
         package: finding.packageName,
+        ...(finding.filePath ? { filePath: finding.filePath } : {}),
         ...(finding.packageVersion ? { installedVersion: finding.packageVersion } : {}),
         ...(finding.fixedInVersion ? { fixedInVersion: finding.fixedInVersion } : {}),
+        ...(finding.exploitAvailable !== undefined
+          ? { exploitAvailable: finding.exploitAvailable }
+          : {}),
         ...(image.digest ? { imageDigest: image.digest } : {}),
       },
     };
-    if (entry) {
+    if (suppression) {
       result.suppressions = [
-        {
-          kind: 'external',
-          status: 'accepted',
-          justification: `${entry.reason} (until ${entry.expires})`,
-        },
+        { kind: 'external', status: 'accepted', justification: suppression.reason },
       ];
     }
     return result;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DescribeImageScanFindingsCommand,
   type DescribeImageScanFindingsResponse,
@@ -7,8 +8,14 @@ import {
 } from '@aws-sdk/client-ecr';
 import { ActionError, describeError, errorName, messageOf } from '../../lib/errors.ts';
 import { formatDuration } from '../../lib/inputs.ts';
-import { PollTimeoutError, poll } from '../../lib/poll.ts';
-import { type Finding, normalizeBasic, normalizeEnhanced } from './findings.ts';
+import { isThrottling, PollTimeoutError, poll, sleep as realSleep } from '../../lib/poll.ts';
+import {
+  type Finding,
+  findingIdentity,
+  normalizeBasic,
+  normalizeEnhanced,
+  uniqueFindings,
+} from './findings.ts';
 
 export interface ScanTarget {
   repository: string;
@@ -24,15 +31,38 @@ export interface ScanResult {
   imageTag?: string;
   completedAt?: Date;
   vulnerabilitySourceUpdatedAt?: Date;
+  /** One per vulnerability, package and path. */
   findings: Finding[];
+  /** Entries ECR listed again for a vulnerability, package and path already read. */
+  duplicates: number;
   /** Which kind of findings the scan returned ('none' when the image is clean). */
   scanner: 'basic' | 'enhanced' | 'none';
   pages: number;
 }
 
+/** How the findings were watched after ECR said the scan was done. */
+export interface SettleOutcome {
+  /** The `settle` asked for; 0 when disabled. */
+  settleMs: number;
+  /** From the scan's first finished answer to the last read. */
+  waitedMs: number;
+  /** False when wait-timeout came before the findings had been unchanged for `settleMs`. */
+  settled: boolean;
+  /** Reads of every page after the first. */
+  reads: number;
+  /** Reads that found the findings changed. */
+  changes: number;
+}
+
+export interface SettledScan extends ScanResult {
+  settle: SettleOutcome;
+}
+
 export interface WaitOptions {
   timeoutMs: number;
   startScan: boolean;
+  /** How long the findings must stay unchanged after the scan finished; 0 takes the first answer. */
+  settleMs?: number;
   intervalMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -78,6 +108,14 @@ export async function registryScanType(
     );
     return undefined;
   }
+}
+
+/** Why a scan status that is neither finished nor waiting ends the run. */
+function scanFailure(label: string, status: string, description: string | undefined): ActionError {
+  const why = FAILURES[status] ?? `the scan ended in status ${status}`;
+  return new ActionError(
+    `scan of ${label}: ${status}: ${why}${description ? ` — ECR says: ${description}` : ''}`,
+  );
 }
 
 function describePage(ecr: ECRClient, target: ScanTarget, nextToken?: string) {
@@ -191,10 +229,7 @@ export async function waitForScan(
       lastState = status;
       return { done: false } as const;
     }
-    const why = FAILURES[status] ?? `the scan ended in status ${status}`;
-    throw new ActionError(
-      `scan of ${label}: ${status}: ${why}${description ? ` — ECR says: ${description}` : ''}`,
-    );
+    throw scanFailure(label, status, description);
   };
 
   try {
@@ -259,9 +294,11 @@ export async function readAllFindings(
     seenTokens.add(token);
     page = await describePage(ecr, target, token);
   }
+  const unique = uniqueFindings(findings);
   const result: ScanResult = {
     status: first.imageScanStatus?.status ?? 'UNKNOWN',
-    findings,
+    findings: unique.findings,
+    duplicates: unique.duplicates,
     scanner: enhanced > 0 ? 'enhanced' : basic > 0 ? 'basic' : 'none',
     pages,
   };
@@ -283,14 +320,119 @@ export async function readAllFindings(
   return result;
 }
 
-/** Waits for the scan and reads all its findings. */
+/**
+ * What the findings are, as a comparable string: each finding's identity, versions, severity and
+ * Inspector status. Two reads with the same signature report the same thing.
+ */
+export function findingsSignature(findings: readonly Finding[]): string {
+  const lines = findings
+    .map((f) =>
+      [
+        findingIdentity(f),
+        f.packageVersion ?? '',
+        f.fixedInVersion ?? '',
+        f.severity,
+        f.status ?? '',
+      ].join('\t'),
+    )
+    .sort();
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+/**
+ * Reads the findings again until they have not changed for `settleMs`, or the deadline passes.
+ * ECR reports an enhanced scan COMPLETE or ACTIVE before Amazon Inspector has delivered every
+ * finding (users see 0–1 findings at that moment and the rest a minute later): judging the first
+ * answer would pass a vulnerable image.
+ */
+export async function settleFindings(
+  ecr: ECRClient,
+  target: ScanTarget,
+  first: ScanResult,
+  options: {
+    settleMs: number;
+    deadline: number;
+    intervalMs?: number;
+    now?: () => number;
+    sleep?: (ms: number) => Promise<void>;
+    log?: (message: string) => void;
+  },
+): Promise<SettledScan> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? realSleep;
+  const log = options.log ?? (() => {});
+  const { settleMs, deadline } = options;
+  const label = imageLabel(target);
+  const start = now();
+  const outcome: SettleOutcome = { settleMs, waitedMs: 0, settled: true, reads: 0, changes: 0 };
+  if (settleMs <= 0) return { ...first, settle: outcome };
+  // Every read lists every page: a sixth of the settle time apart keeps large scans cheap.
+  const interval = Math.max(options.intervalMs ?? 5000, settleMs / 6);
+  let scan = first;
+  let signature = findingsSignature(first.findings);
+  let stableSince = start;
+  log(
+    `Scan ${first.status} with ${first.findings.length} findings: reading them until they are unchanged for ${formatDuration(settleMs)} (settle)`,
+  );
+  for (;;) {
+    const at = now();
+    if (at >= deadline) {
+      outcome.settled = false;
+      break;
+    }
+    await sleep(Math.max(0, Math.min(interval, stableSince + settleMs - at, deadline - at)));
+    let page: DescribeImageScanFindingsResponse;
+    try {
+      page = await describePage(ecr, target);
+    } catch (err) {
+      if (isThrottling(err)) continue;
+      throw notFound(err, target) ?? err;
+    }
+    outcome.reads += 1;
+    const status = page.imageScanStatus?.status ?? 'UNKNOWN';
+    if (!FINISHED.has(status)) {
+      if (!WAITING.has(status)) throw scanFailure(label, status, page.imageScanStatus?.description);
+      // A new scan of the image started (a rescan): what it finds is yet to come.
+      log(`Scan of ${label}: ${status} again: waiting for it`);
+      outcome.changes += 1;
+      stableSince = now();
+      continue;
+    }
+    const next = await readAllFindings(ecr, target, page);
+    const nextSignature = findingsSignature(next.findings);
+    if (nextSignature !== signature) {
+      log(
+        `Findings changed ${formatDuration(now() - start)} after the scan finished: ${scan.findings.length} → ${next.findings.length}`,
+      );
+      outcome.changes += 1;
+      signature = nextSignature;
+      stableSince = now();
+    }
+    scan = next;
+    if (now() - stableSince >= settleMs) break;
+  }
+  outcome.waitedMs = now() - start;
+  return { ...scan, settle: outcome };
+}
+
+/** Waits for the scan, reads all its findings, and waits for them to settle. */
 export async function scanImage(
   ecr: ECRClient,
   target: ScanTarget,
   options: WaitOptions,
-): Promise<ScanResult> {
+): Promise<SettledScan> {
+  const now = options.now ?? Date.now;
+  const deadline = now() + options.timeoutMs;
   const first = await waitForScan(ecr, target, options);
-  return readAllFindings(ecr, target, first);
+  const scan = await readAllFindings(ecr, target, first);
+  return settleFindings(ecr, target, scan, {
+    settleMs: options.settleMs ?? 0,
+    deadline,
+    now,
+    ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
 }
 
 /**

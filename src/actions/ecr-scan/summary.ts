@@ -1,33 +1,44 @@
-import {
-  atOrAbove,
-  compareFindings,
-  type Finding,
-  type Level,
-  SEVERITIES,
-  type SeverityCounts,
-} from './findings.ts';
+import { formatDuration } from '../../lib/inputs.ts';
+import { compareFindings, type Finding, SEVERITIES, type SeverityCounts } from './findings.ts';
+import { type GateResult, gateLines } from './gate.ts';
 import { entryLabel, type IgnoredFinding, type IgnoreEntry } from './ignore.ts';
 import { cell, code, link, shortDigest } from './markdown.ts';
 import type { CommentOutcome } from './pr-comment.ts';
-import type { ScanResult } from './scan.ts';
+import type { SettledScan } from './scan.ts';
 import { type ImageInfo, imageName, type TicketOutcome, type TouchedTicket } from './tickets.ts';
 
 export interface SummaryInput {
   image: ImageInfo;
-  scan: ScanResult;
+  scan: SettledScan;
   counts: SeverityCounts;
   kept: readonly Finding[];
   ignored: readonly IgnoredFinding[];
+  /** SUPPRESSED or CLOSED in Amazon Inspector. */
+  suppressed: readonly Finding[];
   expired: readonly IgnoreEntry[];
   unmatched: readonly IgnoreEntry[];
-  failOn: Level | 'none';
-  failing: readonly Finding[];
+  gate: GateResult;
   tickets?: TicketOutcome;
   comment?: CommentOutcome;
   top?: number;
 }
 
 const TOP = 20;
+const LISTED = 100;
+
+/** The package, and where it is in the image when ECR says. */
+function packageCell(f: Finding): string {
+  // A path comes from the image: its pipes and line breaks must not break the table.
+  return f.filePath ? `${code(f.packageName)} at ${code(cell(f.filePath))}` : code(f.packageName);
+}
+
+function settleFact(settle: SettledScan['settle']): string {
+  if (settle.settleMs === 0) return 'settle off';
+  const waited = formatDuration(settle.waitedMs);
+  return settle.settled
+    ? `findings settled ${waited} after the scan finished (unchanged for ${formatDuration(settle.settleMs)})`
+    : `**findings still changing** when wait-timeout ran out, ${waited} after the scan finished`;
+}
 
 function ticketList(title: string, list: readonly TouchedTicket[]): string[] {
   if (list.length === 0) return [];
@@ -49,25 +60,24 @@ export function renderSummary(input: SummaryInput): string {
     scan.scanner === 'none' ? 'no findings' : `${scan.scanner} scanning`,
     image.digest ? `digest ${code(shortDigest(image.digest)!)}` : undefined,
     scan.completedAt ? `scanned ${scan.completedAt.toISOString()}` : undefined,
+    settleFact(scan.settle),
   ].filter(Boolean);
   out.push(facts.join(' · '), '');
-  out.push('| Critical | High | Medium | Low | Informational | Undefined | Total | Ignored |');
-  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
   out.push(
-    `| ${SEVERITIES.map((s) => input.counts[s]).join(' | ')} | ${scan.findings.length} | ${input.ignored.length} |`,
+    '| Critical | High | Medium | Low | Informational | Undefined | Total | Ignored | Suppressed |',
+  );
+  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push(
+    `| ${SEVERITIES.map((s) => input.counts[s]).join(' | ')} | ${input.kept.length + input.ignored.length} | ${input.ignored.length} | ${input.suppressed.length} |`,
     '',
   );
-
-  if (input.failOn === 'none')
-    out.push('The step does not fail on findings (`fail-on: none`).', '');
-  else if (input.failing.length === 0) {
-    out.push(`✅ No findings at or above ${input.failOn.toUpperCase()} that are not ignored.`, '');
-  } else {
-    out.push(
-      `❌ **${input.failing.length} finding${input.failing.length === 1 ? '' : 's'} at or above ${input.failOn.toUpperCase()}** that ${input.failing.length === 1 ? 'is' : 'are'} not ignored.`,
-      '',
-    );
-  }
+  out.push(
+    ...gateLines(input.gate, {
+      ignored: input.ignored.length,
+      suppressed: input.suppressed.length,
+    }),
+    '',
+  );
 
   const top = [...input.kept].sort(compareFindings).slice(0, input.top ?? TOP);
   if (top.length > 0) {
@@ -81,7 +91,7 @@ export function renderSummary(input: SummaryInput): string {
     );
     for (const f of top) {
       out.push(
-        `| ${f.severity} | ${link(cell(f.id, 80), f.url)} | ${code(f.packageName)} | ${cell(f.packageVersion)} | ${cell(f.fixedInVersion)} | ${cell(f.score)} |`,
+        `| ${f.severity} | ${link(cell(f.id, 80), f.url)} | ${packageCell(f)} | ${cell(f.packageVersion)} | ${cell(f.fixedInVersion)} | ${cell(f.score)} |`,
       );
     }
     out.push('');
@@ -96,9 +106,25 @@ export function renderSummary(input: SummaryInput): string {
     );
     for (const { finding, entry } of input.ignored) {
       out.push(
-        `| ${cell(finding.id)} | ${code(finding.packageName)} | ${finding.severity} | ${cell(entry.reason)} | ${entry.expires} |`,
+        `| ${cell(finding.id)} | ${packageCell(finding)} | ${finding.severity} | ${cell(entry.reason)} | ${entry.expires} |`,
       );
     }
+    out.push('');
+  }
+  if (input.suppressed.length > 0) {
+    out.push(
+      `### Suppressed or closed in Amazon Inspector (${input.suppressed.length})`,
+      '',
+      'Never counted by the gate, the totals or the tickets.',
+      '',
+      '| Vulnerability | Package | Severity | Inspector status |',
+      '|---|---|---|---|',
+    );
+    for (const f of input.suppressed.slice(0, LISTED)) {
+      out.push(`| ${cell(f.id)} | ${packageCell(f)} | ${f.severity} | ${f.status} |`);
+    }
+    if (input.suppressed.length > LISTED)
+      out.push('', `… and ${input.suppressed.length - LISTED} more in the findings file.`);
     out.push('');
   }
   if (input.expired.length > 0 || input.unmatched.length > 0) {
@@ -143,21 +169,4 @@ export function renderSummary(input: SummaryInput): string {
     out.push(`PR comment ${input.comment.action}: ${link('view', input.comment.url)}`, '');
   }
   return out.join('\n');
-}
-
-export function failingFindings(kept: readonly Finding[], failOn: Level | 'none'): Finding[] {
-  if (failOn === 'none') return [];
-  return kept.filter((f) => atOrAbove(f.severity, failOn)).sort(compareFindings);
-}
-
-/** The one-line failure message: how many, at which level, and the first few ids. */
-export function failureMessage(
-  failing: readonly Finding[],
-  failOn: Level,
-  image: ImageInfo,
-): string {
-  const ids = [...new Set(failing.map((f) => f.id))];
-  const shown = ids.slice(0, 5).join(', ');
-  const more = ids.length > 5 ? ` and ${ids.length - 5} more` : '';
-  return `${failing.length} finding${failing.length === 1 ? '' : 's'} at or above ${failOn.toUpperCase()} in ${imageName(image)} (fail-on: ${failOn}): ${shown}${more}. Fix them or add them to the ignore file with a reason and an expiry date.`;
 }

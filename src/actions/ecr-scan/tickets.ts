@@ -34,7 +34,10 @@ export function imageName(image: ImageInfo): string {
   return image.digest ? `${image.repository}@${shortDigest(image.digest)}` : image.repository;
 }
 
-/** The dedup key of a ticket: one per repository, vulnerability and package. */
+/**
+ * The dedup key of a ticket: one per repository, vulnerability and package (a package at several
+ * paths is one ticket with a row per path).
+ */
 export function ticketKey(repository: string, id: string, packageName: string): string {
   return createHash('sha256').update(`${repository}\n${id}\n${packageName}`).digest('hex');
 }
@@ -95,10 +98,43 @@ export interface RenderedTicket {
 }
 
 const TITLE_MAX = 256;
+const FINDINGS_KIND = 'ecr-scan-findings';
+/** Part of the findings hash: raise it when the body's layout changes, to rewrite every ticket once. */
+const BODY_FORMAT = 2;
 
 /**
- * Title and body of a ticket. Both depend only on the findings and the image, never on the run,
- * so a re-run with the same findings renders byte-identical text and writes nothing.
+ * A hash of what a ticket says about its findings: for each path, the versions, severity, score,
+ * fix and exploit, plus the advisory link. The image is left out: a new image with the same
+ * findings leaves the ticket as it is.
+ */
+export function findingsHash(group: TicketGroup): string {
+  const rows = group.findings
+    .map((f) =>
+      JSON.stringify([
+        f.filePath ?? '',
+        f.packageVersion ?? '',
+        f.fixedInVersion ?? '',
+        f.severity,
+        f.score ?? null,
+        f.packageManager ?? '',
+        f.exploitAvailable ?? null,
+        f.url ?? '',
+      ]),
+    )
+    .sort();
+  return createHash('sha256')
+    .update(JSON.stringify([BODY_FORMAT, group.id, group.packageName, rows]))
+    .digest('hex');
+}
+
+function yesNo(value: boolean | undefined): string {
+  return value === undefined ? '—' : value ? 'yes' : 'no';
+}
+
+/**
+ * Title and body of a ticket. They depend on the findings, and on the image only where the body
+ * says which image they were seen in when they last changed: planTickets leaves a ticket whose
+ * findings hash is unchanged alone, so a new image with the same findings rewrites nothing.
  */
 export function renderTicket(group: TicketGroup, image: ImageInfo): RenderedTicket {
   const lead = group.findings[0]!;
@@ -106,9 +142,15 @@ export function renderTicket(group: TicketGroup, image: ImageInfo): RenderedTick
     `${group.id} in ${group.packageName} (${group.severity}) — ${image.repository}`,
     TITLE_MAX,
   );
+  const exploit = group.findings.some((f) => f.exploitAvailable === true)
+    ? true
+    : group.findings.every((f) => f.exploitAvailable === false)
+      ? false
+      : undefined;
   const header = [
     keyMarker(group.key),
     repositoryMarker(image.repository),
+    hiddenMarker(FINDINGS_KIND, findingsHash(group)),
     `## ${group.id} in ${code(group.packageName)}`,
     '',
     `| | |`,
@@ -116,33 +158,26 @@ export function renderTicket(group: TicketGroup, image: ImageInfo): RenderedTick
     `| Severity | **${group.severity}**${lead.score !== undefined ? ` (score ${lead.score})` : ''} |`,
     `| Package | ${code(group.packageName)}${lead.packageManager ? ` (${cell(lead.packageManager)})` : ''} |`,
     `| Fixed in | ${cell(lead.fixedInVersion ?? (lead.scanner === 'basic' ? 'not reported by basic scanning' : 'no fix yet'))} |`,
+    `| Known exploit | ${yesNo(exploit)} |`,
     `| Repository | ${code(image.repository)}${image.registryId ? ` (registry ${image.registryId})` : ''} |`,
     `| Details | ${link(group.id, lead.url)} |`,
     '',
-    '### Affected images',
+    `### Where it is`,
+    '',
+    `As found in ${code(imageName(image))}${image.digest ? ` (${code(shortDigest(image.digest)!)})` : ''}, the image this ticket was last changed for; later images with the same findings leave it as it is.`,
     '',
   ].join('\n');
   const rows = group.findings.map((f) =>
-    [
-      '',
-      code(imageName(image)),
-      image.digest ? code(shortDigest(image.digest)!) : '—',
-      cell(f.packageVersion),
-      cell(f.fixedInVersion),
-      f.layer ? code(shortDigest(f.layer)!) : cell(f.filePath),
-      '',
-    ]
-      .join(' | ')
-      .trim(),
+    ['', cell(f.filePath), cell(f.packageVersion), cell(f.fixedInVersion), ''].join(' | ').trim(),
   );
   const table = fitRows(
-    `${header}\n| Image | Digest | Installed | Fixed in | Layer or path |\n|---|---|---|---|---|`,
+    `${header}\n| Path | Installed | Fixed in |\n|---|---|---|`,
     rows,
     BODY_BUDGET - 6000,
   );
   const parts = [table.text];
   if (table.omitted > 0)
-    parts.push(`\n_${table.omitted} more affected versions not listed (size limit)._`);
+    parts.push(`\n_${table.omitted} more affected paths or versions not listed (size limit)._`);
   parts.push('', '### Fix', '', fixText(lead));
   const about = lead.description ?? lead.title;
   if (about)
@@ -158,6 +193,8 @@ export function renderTicket(group: TicketGroup, image: ImageInfo): RenderedTick
 /** An issue that carries our key marker, as listed from GitHub. */
 export interface ExistingTicket extends FoundIssue {
   repository?: string;
+  /** The findings hash its body was written with (none in bodies of older versions). */
+  findingsHash?: string;
 }
 
 export type TicketAction =
@@ -168,7 +205,8 @@ export type TicketAction =
       key: string;
       ticket: ExistingTicket;
       title: string;
-      body: string;
+      /** Left out when the findings are those the body already describes. */
+      body?: string;
       comment: string;
     }
   | { kind: 'close'; key: string; ticket: ExistingTicket; comment: string };
@@ -210,8 +248,9 @@ export function planTickets(input: PlanInput): TicketPlan {
   const where = imageName(input.image);
   let created = 0;
   for (const group of input.groups) {
-    const rendered = renderTicket(group, input.image);
     const existing = byKey.get(group.key);
+    const hash = findingsHash(group);
+    const rendered = renderTicket(group, input.image);
     if (!existing) {
       if (created < input.maxNew) {
         plan.actions.push({ kind: 'create', key: group.key, ...rendered });
@@ -230,12 +269,14 @@ export function planTickets(input: PlanInput): TicketPlan {
         kind: 'reopen',
         key: group.key,
         ticket: existing,
-        ...rendered,
+        title: rendered.title,
+        // The reopening comment names this image; the body changes only with the findings.
+        ...(existing.findingsHash === hash ? {} : { body: rendered.body }),
         comment: `${group.id} in \`${group.packageName}\` is reported again by the ECR scan of ${code(where)}: reopening.`,
       });
       continue;
     }
-    if (sameText(existing.title, rendered.title) && sameText(existing.body, rendered.body)) {
+    if (sameText(existing.title, rendered.title) && existing.findingsHash === hash) {
       plan.unchanged += 1;
     } else {
       plan.actions.push({ kind: 'update', key: group.key, ticket: existing, ...rendered });
@@ -266,8 +307,12 @@ export async function listTickets(
 ): Promise<ExistingTicket[]> {
   const issues = await findIssues(octokit, repo, { labels, state: 'all', kind: TICKET_KIND });
   return issues.map((issue) => {
+    const ticket: ExistingTicket = { ...issue };
     const repository = readMarker(issue.body, REPOSITORY_KIND);
-    return repository ? { ...issue, repository } : issue;
+    if (repository) ticket.repository = repository;
+    const hash = readMarker(issue.body, FINDINGS_KIND);
+    if (hash) ticket.findingsHash = hash;
+    return ticket;
   });
 }
 
@@ -304,7 +349,7 @@ function write(octokit: Octokit, repo: RepoRef, action: TicketAction, labels: re
       return updateIssue(octokit, repo, action.ticket, {
         state: 'open',
         title: action.title,
-        body: action.body,
+        ...(action.body !== undefined ? { body: action.body } : {}),
         comment: action.comment,
       });
     case 'close':

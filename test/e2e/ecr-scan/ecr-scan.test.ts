@@ -6,7 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, onTestFinished, test 
 import { type RunOptions, repoRoot, runAction } from '../../harness/index.ts';
 import { generateBasicFindings } from '../../sandbox/fixtures/findings/generate.ts';
 import { loadScenario, type Sandbox, start } from '../../sandbox/index.ts';
-import { type BasicFinding, loadFindings } from '../../sandbox/services/ecr.ts';
+import {
+  type BasicFinding,
+  type EnhancedFinding,
+  loadFindings,
+  type ScanSpec,
+} from '../../sandbox/services/ecr.ts';
 import { sarifValidator } from '../../unit/ecr-scan/helpers.ts';
 
 const scenarioFile = path.join(repoRoot, 'test', 'fixtures', 'ecr-scan', 'scenario.yaml');
@@ -62,9 +67,10 @@ describe('ecr-scan against the sandbox', () => {
   });
   afterEach(() => sandbox.faults.clear());
 
+  // settle 0 unless a test is about settling: the action runs on the real clock.
   const run = (inputs: Record<string, string>, options: Partial<RunOptions> = {}) =>
     runAction('ecr-scan', {
-      inputs: { 'fail-on': 'none', ...inputs },
+      inputs: { 'fail-on': 'none', settle: '0', ...inputs },
       env: { ...sandbox.env },
       workspace: ws,
       timeoutMs: 90_000,
@@ -311,5 +317,219 @@ describe('ecr-scan against the sandbox', () => {
     expect(result.exitCode).toBe(1);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(/^scan of web:broken: FAILED: the scan failed/);
+  });
+
+  describe('under enhanced scanning', () => {
+    /** Enhanced, continuous scanning for `api` until the test ends; images pushed now are scanned. */
+    function enhancedApi(): void {
+      sandbox.ecr!.state.setScanning({
+        scanType: 'ENHANCED',
+        rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: 'api' }] }],
+      });
+      onTestFinished(() => sandbox.ecr!.state.setScanning({ scanType: 'BASIC' }));
+    }
+
+    /** Pushes `api:<tag>` with layers of its own (a new digest), scanned as `scan` says. */
+    async function push(tag: string, seed: string, scan: ScanSpec) {
+      return sandbox.ecr!.state.pushImage('api', {
+        tags: [tag],
+        layers: [{ size: 2048, seed }],
+        scan,
+      });
+    }
+
+    const al2023 = () => loadFindings('enhanced-amazonlinux2023.json') as EnhancedFinding[];
+    const idOf = (f: EnhancedFinding) => f.packageVulnerabilityDetails!.vulnerabilityId!;
+
+    test('a finding Inspector delivers after the scan reports ACTIVE fails the gate once the findings settle', async () => {
+      enhancedApi();
+      const all = al2023();
+      const critical = all.find((f) => idOf(f) === 'CVE-2024-45490')!;
+      const rest = all.filter((f) => f !== critical && f.severity !== 'HIGH');
+      // ECR says ACTIVE at the push; the critical finding follows 300 simulated seconds later
+      // (5 real seconds at the scenario's speed of 60).
+      await push('late', 'api-late', {
+        findings: rest,
+        arrivals: [{ afterSeconds: 300, findings: [critical] }],
+      });
+      const early = await run({ repository: 'api', 'image-tag': 'late', 'fail-on': 'critical' });
+      expect(early.exitCode, early.stderr + early.log).toBe(0);
+
+      const settled = await run({
+        repository: 'api',
+        'image-tag': 'late',
+        'fail-on': 'critical',
+        settle: '8s',
+      });
+      expect(settled.exitCode, settled.stderr + settled.log).toBe(1);
+      expect(settled.errors).toEqual([
+        expect.stringMatching(
+          /^1 finding at or above CRITICAL in api:late \(fail-on: critical\): CVE-2024-45490\./,
+        ),
+      ]);
+      expect(settled.log).toMatch(/Findings changed \d+s after the scan finished: \d+ → \d+/);
+      expect(settled.log).toMatch(/Findings settled: unchanged for 8s/);
+      expect(settled.summary).toMatch(
+        /findings settled \d+s after the scan finished \(unchanged for 8s\)/,
+      );
+      expect(Number(settled.outputs['settle-seconds'])).toBeGreaterThanOrEqual(8);
+    });
+
+    test('suppressed findings never fail the gate; fail-on-exploitable and fail-on-fixable narrow it', async () => {
+      enhancedApi();
+      await push('al2023', 'api-al2023', { findingsFile: 'enhanced-amazonlinux2023.json' });
+      const gate = (inputs: Record<string, string>) =>
+        run({ repository: 'api', 'image-tag': 'al2023', 'fail-on': 'high', ...inputs });
+
+      const high = await gate({});
+      expect(high.exitCode, high.stderr + high.log).toBe(1);
+      expect(high.errors).toEqual([
+        expect.stringMatching(
+          /^4 findings at or above HIGH in api:al2023 \(fail-on: high\): CVE-2024-45490, CVE-2023-4911\./,
+        ),
+      ]);
+      expect(high.outputs).toMatchObject({ suppressed: '1', failing: '4', total: '10' });
+      expect(high.summary).toContain('### Suppressed or closed in Amazon Inspector (1)');
+      expect(high.summary).toContain('| CVE-2023-2953 | `openldap` | HIGH | SUPPRESSED |');
+      expect(high.summary).toContain(
+        'Rule: `fail-on: high` — 4 at or above HIGH (`fail-on: high`).',
+      );
+
+      const exploitable = await gate({ 'fail-on-exploitable': 'true' });
+      expect(exploitable.exitCode).toBe(1);
+      expect(exploitable.errors[0]).toMatch(
+        /^3 findings at or above HIGH, with a known exploit in api:al2023 \(fail-on: high, fail-on-exploitable: true\): CVE-2023-4911\./,
+      );
+      expect(exploitable.summary).toContain(
+        '4 at or above HIGH (`fail-on: high`) → 3 with a known exploit (`fail-on-exploitable: true`)',
+      );
+
+      const fixable = await gate({ 'fail-on': 'low', 'fail-on-fixable': 'true' });
+      expect(fixable.outputs.failing).toBe('9');
+      expect(fixable.errors[0]).not.toContain('CVE-2022-3219');
+
+      const findings = JSON.parse(readFileSync(high.outputs['findings-file']!, 'utf8'));
+      const glibc = findings.findings.find(
+        (f: { packageName: string }) => f.packageName === 'glibc',
+      );
+      expect(glibc).toMatchObject({
+        packageVersion: '2.34-52.amzn2023.0.6',
+        fixedInVersion: '2.34-52.amzn2023.0.7',
+        exploitAvailable: true,
+      });
+    });
+
+    test('the same findings in an image with a new digest make zero GitHub writes', async () => {
+      enhancedApi();
+      const inputs = {
+        repository: 'api',
+        'image-tag': 'release',
+        tickets: 'true',
+        'ticket-severity': 'medium',
+        'ticket-labels': 'security,ecr-scan,api-release',
+      };
+      const first = await push('release', 'api-release-1', {
+        findingsFile: 'enhanced-amazonlinux2023.json',
+      });
+      const opened = await run(inputs);
+      expect(opened.exitCode, opened.stderr + opened.log).toBe(0);
+      expect(opened.outputs['tickets-opened']).toBe('8');
+
+      const second = await push('release', 'api-release-2', {
+        findingsFile: 'enhanced-amazonlinux2023.json',
+      });
+      expect(second.digest).not.toBe(first.digest);
+      const before = githubWrites(sandbox).length;
+      const again = await run(inputs);
+      expect(again.exitCode, again.stderr + again.log).toBe(0);
+      expect(githubWrites(sandbox).slice(before)).toEqual([]);
+      expect(again.outputs).toMatchObject({
+        'tickets-opened': '0',
+        'tickets-updated': '0',
+        'tickets-closed': '0',
+      });
+      expect(again.summary).toContain('8 tickets already up to date.');
+
+      // The next image no longer has glibc-common: that ticket alone is closed (a comment and
+      // the close), the seven others stay as they are.
+      const fixedGlibc = al2023().map((f) =>
+        idOf(f) === 'CVE-2023-4911'
+          ? {
+              ...f,
+              packageVulnerabilityDetails: {
+                ...f.packageVulnerabilityDetails,
+                vulnerablePackages: f.packageVulnerabilityDetails!.vulnerablePackages!.filter(
+                  (p) => p.name !== 'glibc-common',
+                ),
+              },
+            }
+          : f,
+      );
+      await push('release', 'api-release-3', { findings: fixedGlibc });
+      const writesBefore = githubWrites(sandbox).length;
+      const changed = await run(inputs);
+      expect(changed.outputs).toMatchObject({ 'tickets-updated': '0', 'tickets-closed': '1' });
+      expect(githubWrites(sandbox).slice(writesBefore)).toHaveLength(2);
+    });
+
+    test('SARIF has one result per vulnerability, package and path, with unique fingerprints', async () => {
+      enhancedApi();
+      await push('paths', 'api-paths', { findingsFile: 'enhanced-inspector.json' });
+      const result = await run({
+        repository: 'api',
+        'image-tag': 'paths',
+        'sarif-file': 'api.sarif',
+      });
+      expect(result.exitCode, result.stderr + result.log).toBe(0);
+      const sarif = JSON.parse(readFileSync(result.outputs['sarif-file']!, 'utf8'));
+      const validate = sarifValidator();
+      expect(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+      const results = sarif.runs[0].results as {
+        ruleId: string;
+        partialFingerprints: Record<string, string>;
+        locations: { message: { text: string } }[];
+      }[];
+      const prints = results.map((r) => r.partialFingerprints['ecrScanFinding/v1']);
+      expect(new Set(prints).size).toBe(results.length);
+      expect(results).toHaveLength(Number(result.outputs.total));
+      expect(
+        results
+          .filter((r) => r.ruleId === 'CVE-2022-25883')
+          .map((r) => r.locations[0]!.message.text),
+      ).toEqual([
+        'semver 5.7.1 at app/node_modules/make-dir/node_modules/semver/package.json in image api:paths',
+        'semver 6.3.0 at app/node_modules/semver/package.json in image api:paths',
+      ]);
+    });
+  });
+
+  test('fail-on-scope new fails a pull request only on what it adds to the base image', async () => {
+    const event = {
+      name: 'pull_request',
+      payload: {
+        pull_request: {
+          number: 12,
+          base: { ref: 'main', sha: '1234567890abcdef1234567890abcdef12345678' },
+        },
+      },
+    };
+    const inputs = {
+      repository: 'web',
+      'image-tag': 'v1',
+      'fail-on': 'critical',
+      'fail-on-scope': 'new',
+      'pr-comment': 'false',
+    };
+    await sandbox.ecr!.state.setFindings('web', 'v1', loadFindings('basic-debian-bookworm.json'));
+    const onPr = await run(inputs, { event });
+    expect(onPr.exitCode, onPr.stderr + onPr.log).toBe(1);
+    expect(onPr.errors).toEqual([
+      expect.stringMatching(
+        /^1 finding at or above CRITICAL, not in the base image web:1234567 in web:v1 \(fail-on: critical, fail-on-scope: new\): CVE-2024-45490\./,
+      ),
+    ]);
+    const onPush = await run(inputs);
+    expect(onPush.errors[0]).toMatch(/^2 findings at or above CRITICAL in web:v1/);
+    expect(onPush.summary).toContain('found no scanned base image to compare with');
   });
 });

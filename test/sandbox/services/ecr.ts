@@ -109,11 +109,32 @@ export interface EnhancedFinding {
 
 export type Finding = BasicFinding | EnhancedFinding;
 
+/** Amazon Inspector's status of an enhanced finding. */
+export type FindingStatus = 'ACTIVE' | 'SUPPRESSED' | 'CLOSED';
+
+/**
+ * Findings that show up after the scan already reports COMPLETE or ACTIVE, as Amazon Inspector's
+ * do: ECR answers "done" first, with none or a few findings, and the rest a minute later.
+ */
+export interface FindingArrival {
+  /** Simulated seconds after the scan finished. */
+  afterSeconds: number;
+  findingsFile?: string;
+  findings?: Finding[];
+}
+
 /** What a scan of an image finds, and how long it takes. */
 export interface ScanSpec {
   /** A JSON fixture: absolute, or relative to `test/sandbox/fixtures/findings/`. */
   findingsFile?: string;
   findings?: Finding[];
+  /** Findings added to the scan's answers once it has been finished for a while. */
+  arrivals?: FindingArrival[];
+  /**
+   * Inspector statuses by vulnerability id, set on enhanced findings (a suppression rule that
+   * matches them, or a finding Inspector closed); the others keep their own, ACTIVE by default.
+   */
+  statuses?: Record<string, FindingStatus>;
   /** Status once the scan is no longer in progress; default COMPLETE (basic) or ACTIVE (enhanced). */
   status?: ScanStatus;
   description?: string;
@@ -582,10 +603,25 @@ export function createEcr(scenario: EcrScenario | undefined, ctx: EcrContext): E
     return scans.get(`${repo.name}@${digest}`) ?? repo.defaultScan ?? {};
   }
 
-  function findingsOf(spec: ScanSpec): Finding[] {
-    if (spec.findings) return spec.findings;
-    if (spec.findingsFile) return loadFindings(spec.findingsFile);
+  function listed(source: { findings?: Finding[]; findingsFile?: string }): Finding[] {
+    if (source.findings) return source.findings;
+    if (source.findingsFile) return loadFindings(source.findingsFile);
     return [];
+  }
+
+  /** What the scan reports now: its findings, those arrived since it finished, with statuses. */
+  function findingsOf(spec: ScanSpec, doneAt: number): Finding[] {
+    const arrived = (spec.arrivals ?? [])
+      .filter((a) => clock.now() >= doneAt + a.afterSeconds * 1000)
+      .flatMap(listed);
+    const all = [...listed(spec), ...arrived];
+    const statuses = spec.statuses;
+    if (!statuses) return all;
+    return all.map((f) => {
+      if (!isEnhanced(f)) return f;
+      const status = statuses[f.packageVulnerabilityDetails?.vulnerabilityId ?? f.title ?? ''];
+      return status ? { ...f, status } : f;
+    });
   }
 
   interface ScanView {
@@ -628,7 +664,7 @@ export function createEcr(scenario: EcrScenario | undefined, ctx: EcrContext): E
     const status = spec.status ?? (scanningOf(repo)?.continuous ? 'ACTIVE' : 'COMPLETE');
     const description = spec.description ?? DESCRIPTIONS[status];
     if (status !== 'COMPLETE' && status !== 'ACTIVE') return { status, description, findings: [] };
-    return { status, description, completedAt: doneAt, findings: findingsOf(spec) };
+    return { status, description, completedAt: doneAt, findings: findingsOf(spec, doneAt) };
   }
 
   function severityCounts(findings: Finding[]): Record<string, number> {

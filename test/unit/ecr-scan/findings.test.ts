@@ -4,9 +4,12 @@ import {
   compareFindings,
   countSeverities,
   type Finding,
+  findingIdentity,
   fixText,
+  hasFix,
   normalizeBasic,
   normalizeEnhanced,
+  uniqueFindings,
 } from '../../../src/actions/ecr-scan/findings.ts';
 import { finding, response } from './helpers.ts';
 
@@ -87,7 +90,7 @@ describe('normalizing enhanced findings', () => {
       id: 'CVE-2024-0727',
       severity: 'MEDIUM',
       packageName: 'openssl',
-      packageVersion: '3.0.11',
+      packageVersion: '3.0.11-1~deb12u1',
       packageManager: 'OS',
       fixedInVersion: '3.0.13-1~deb12u1',
       score: 5.5,
@@ -95,8 +98,90 @@ describe('normalizing enhanced findings', () => {
       description: expect.stringContaining('PKCS12'),
       url: 'https://nvd.nist.gov/vuln/detail/CVE-2024-0727',
       layer: 'sha256:1f3a5c7e9b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4a',
+      exploitAvailable: false,
       scanner: 'enhanced',
     });
+  });
+
+  // Shapes from the API reference's VulnerablePackage: epoch is a number, release and
+  // fixedInVersion strings; Inspector writes RPM fixes with an explicit 0: epoch.
+  test.each([
+    [
+      {
+        name: 'glibc',
+        epoch: 0,
+        version: '2.34',
+        release: '52.amzn2023.0.6',
+        fixedInVersion: '0:2.34-52.amzn2023.0.7',
+      },
+      '2.34-52.amzn2023.0.6',
+      '2.34-52.amzn2023.0.7',
+    ],
+    [
+      {
+        name: 'openssl-libs',
+        epoch: 1,
+        version: '3.0.8',
+        release: '1.amzn2023.0.9',
+        fixedInVersion: '1:3.0.8-1.amzn2023.0.11',
+      },
+      '1:3.0.8-1.amzn2023.0.9',
+      '1:3.0.8-1.amzn2023.0.11',
+    ],
+    [
+      {
+        name: 'openssh-client',
+        epoch: 1,
+        version: '9.2p1',
+        release: '2+deb12u2',
+        fixedInVersion: '1:9.2p1-2+deb12u3',
+      },
+      '1:9.2p1-2+deb12u2',
+      '1:9.2p1-2+deb12u3',
+    ],
+    [{ name: 'semver', epoch: 0, version: '5.7.1', fixedInVersion: '7.5.2' }, '5.7.1', '7.5.2'],
+    [
+      { name: 'tar', version: '1.34+dfsg', release: '1.2', fixedInVersion: 'NotAvailable' },
+      '1.34+dfsg-1.2',
+      undefined,
+    ],
+  ])(
+    'installed and fixed versions as the package manager writes them: %o',
+    (pkg, installed, fixed) => {
+      const [f] = normalizeEnhanced({
+        severity: 'HIGH',
+        packageVulnerabilityDetails: {
+          vulnerabilityId: 'CVE-2023-4911',
+          vulnerablePackages: [pkg],
+        },
+      });
+      expect(f!.packageVersion).toBe(installed);
+      expect(f!.fixedInVersion).toBe(fixed);
+    },
+  );
+
+  test("reads Inspector's status and exploitAvailable; an ACTIVE finding carries no status", () => {
+    const base = {
+      severity: 'HIGH',
+      packageVulnerabilityDetails: {
+        vulnerabilityId: 'CVE-1',
+        vulnerablePackages: [{ name: 'p' }],
+      },
+    };
+    expect(
+      normalizeEnhanced({ ...base, status: 'ACTIVE', exploitAvailable: 'YES' })[0],
+    ).toMatchObject({
+      exploitAvailable: true,
+    });
+    expect(normalizeEnhanced({ ...base, status: 'ACTIVE' })[0]!.status).toBeUndefined();
+    expect(
+      normalizeEnhanced({ ...base, status: 'SUPPRESSED', exploitAvailable: 'NO' })[0],
+    ).toMatchObject({
+      status: 'SUPPRESSED',
+      exploitAvailable: false,
+    });
+    expect(normalizeEnhanced({ ...base, status: 'CLOSED' })[0]!.status).toBe('CLOSED');
+    expect(normalizeEnhanced(base)[0]!.exploitAvailable).toBeUndefined();
   });
 
   test('a finding naming two installed copies of a package becomes two findings', () => {
@@ -121,6 +206,32 @@ describe('normalizing enhanced findings', () => {
     expect(normalizeEnhanced({ title: 'CVE-9', severity: 'LOW' })).toEqual([
       { id: 'CVE-9', severity: 'LOW', packageName: 'unknown', title: 'CVE-9', scanner: 'enhanced' },
     ]);
+  });
+});
+
+describe('one finding per vulnerability, package and path', () => {
+  test('a package at two paths is two findings; the same path twice is one, the most severe', () => {
+    const a = finding({
+      id: 'CVE-1',
+      packageName: 'semver',
+      filePath: 'app/node_modules/semver/package.json',
+    });
+    const b = { ...a, filePath: 'app/node_modules/x/node_modules/semver/package.json' };
+    const again = { ...a, severity: 'CRITICAL' as const };
+    const { findings, duplicates } = uniqueFindings([a, b, again]);
+    expect(findings.map((f) => [f.filePath, f.severity])).toEqual([
+      ['app/node_modules/semver/package.json', 'CRITICAL'],
+      ['app/node_modules/x/node_modules/semver/package.json', 'HIGH'],
+    ]);
+    expect(duplicates).toBe(1);
+    expect(findingIdentity(a)).not.toBe(findingIdentity(b));
+    expect(findingIdentity({ ...a, packageVersion: '9.9.9' })).toBe(findingIdentity(a));
+  });
+
+  test('whether a fix is known: yes, no, or unknown under basic scanning', () => {
+    expect(hasFix(finding({ fixedInVersion: '1.2' }))).toBe(true);
+    expect(hasFix(finding({ fixedInVersion: undefined }))).toBe(false);
+    expect(hasFix(finding({ fixedInVersion: undefined, scanner: 'basic' }))).toBeUndefined();
   });
 });
 
@@ -177,6 +288,14 @@ describe('counting', () => {
 describe('fix text', () => {
   test.each([
     [finding({ fixedInVersion: '3.0.13' }), 'Upgrade openssl from 3.0.11 to 3.0.13 or later.'],
+    [
+      finding({
+        packageName: 'glibc',
+        packageVersion: '2.34-52.amzn2023.0.6',
+        fixedInVersion: '2.34-52.amzn2023.0.7',
+      }),
+      'Upgrade glibc from 2.34-52.amzn2023.0.6 to 2.34-52.amzn2023.0.7 or later.',
+    ],
     [finding({ fixedInVersion: undefined }), 'No fixed version of openssl is known yet.'],
     [
       finding({ fixedInVersion: undefined, scanner: 'basic' }),

@@ -24,6 +24,26 @@ export function response(name: string): DescribeImageScanFindingsResponse {
   return revive(JSON.parse(text)) as DescribeImageScanFindingsResponse;
 }
 
+/**
+ * A one-page DescribeImageScanFindings answer holding a sandbox findings fixture
+ * (test/sandbox/fixtures/findings), as the SDK returns it.
+ */
+export function sandboxResponse(
+  name: string,
+  imageId: { imageTag?: string; imageDigest?: string } = { imageTag: 'v1.4.0' },
+  status = 'ACTIVE',
+): DescribeImageScanFindingsResponse {
+  const file = path.join(repoRoot, 'test', 'sandbox', 'fixtures', 'findings', name);
+  const body = JSON.parse(readFileSync(file, 'utf8'));
+  return revive({
+    registryId: '123456789012',
+    repositoryName: 'web',
+    imageId: { imageDigest: `sha256:${'7'.repeat(64)}`, ...imageId },
+    imageScanStatus: { status },
+    imageScanFindings: { imageScanCompletedAt: 1717200000, ...body },
+  }) as DescribeImageScanFindingsResponse;
+}
+
 export function finding(overrides: Partial<Finding> = {}): Finding {
   return {
     id: 'CVE-2024-0001',

@@ -21,8 +21,12 @@ describe('ecr-scan inputs', () => {
       repository: 'web',
       imageId: { imageTag: 'v1' },
       waitTimeoutMs: 600_000,
+      settleMs: 60_000,
       startScan: true,
       failOn: 'critical',
+      failOnFixable: false,
+      failOnExploitable: false,
+      failOnScope: 'all',
       ignoreFile: '.github/ecr-scan-ignore.yml',
       ignores: [],
       tickets: false,
@@ -88,8 +92,21 @@ describe('ecr-scan inputs', () => {
       'github-token: is required for tickets and PR comments',
     ],
     [{ 'aws-max-attempts': '0' }, 'aws-max-attempts: must be a whole number from 1 to 20'],
+    [{ settle: '60' }, "settle: must be a duration like 60s or 2m, or 0 to turn it off, got '60'"],
+    [{ settle: 'soon' }, 'settle: must be a duration like 60s or 2m, or 0 to turn it off'],
+    [{ 'fail-on-fixable': 'yes' }, "fail-on-fixable: must be true or false, got 'yes'"],
+    [{ 'fail-on-exploitable': '1' }, "fail-on-exploitable: must be true or false, got '1'"],
+    [{ 'fail-on-scope': 'changed' }, 'fail-on-scope: must be one of all, new'],
   ])('%o is refused with "%s"', (values, message) => {
     expect(() => read(values)).toThrow(message);
+  });
+
+  test('settle takes a duration or 0; the gate narrowing inputs take their values', () => {
+    expect(read({ settle: '0' }).settleMs).toBe(0);
+    expect(read({ settle: '2m' }).settleMs).toBe(120_000);
+    expect(
+      read({ 'fail-on-fixable': 'true', 'fail-on-exploitable': 'true', 'fail-on-scope': 'new' }),
+    ).toMatchObject({ failOnFixable: true, failOnExploitable: true, failOnScope: 'new' });
   });
 
   test('a token is needed on pull requests when pr-comment is auto, and not on pushes', () => {

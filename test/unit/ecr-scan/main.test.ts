@@ -63,7 +63,8 @@ async function callsOfRun() {
 
 describe('ecr-scan main', () => {
   test('calls run with the typed inputs and writes exactly the outputs and summary it returns', async () => {
-    const values = { repository: 'web', 'image-tag': 'v1.4.0', 'fail-on': 'none' };
+    // settle 0: main runs on the real clock, and what settling does is run's, tested there.
+    const values = { repository: 'web', 'image-tag': 'v1.4.0', 'fail-on': 'none', settle: '0' };
     resetCore(values);
     await main();
 
@@ -79,7 +80,7 @@ describe('ecr-scan main', () => {
   });
 
   test('findings over fail-on: outputs and summary first, then the step fails with run’s line', async () => {
-    resetCore({ repository: 'web', 'image-tag': 'v1.4.0', 'fail-on': 'high' });
+    resetCore({ repository: 'web', 'image-tag': 'v1.4.0', 'fail-on': 'high', settle: '0' });
     const failed = main();
     await expect(failed).rejects.toThrow(ActionError);
 

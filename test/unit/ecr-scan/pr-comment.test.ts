@@ -47,6 +47,37 @@ describe('the PR comment', () => {
     expect(body).toContain('1 finding of the base image is gone in this one.');
   });
 
+  test('names the path of a package at two paths, and counts suppressed findings apart', () => {
+    const semver = finding({
+      id: 'CVE-2022-25883',
+      packageName: 'semver',
+      severity: 'HIGH',
+      filePath: 'app/node_modules/semver/package.json',
+    });
+    const body = renderPrComment({
+      image,
+      findings: [
+        semver,
+        { ...semver, filePath: 'app/node_modules/x/node_modules/semver/package.json' },
+      ],
+      counts: countSeverities([semver, semver]),
+      ignored: 0,
+      suppressed: 3,
+      level: 'high',
+    });
+    expect(body).toContain('`semver` at `app/node_modules/semver/package.json`');
+    expect(body).toContain('`semver` at `app/node_modules/x/node_modules/semver/package.json`');
+    expect(body).toContain('3 more suppressed or closed in Amazon Inspector (not counted).');
+    const odd = renderPrComment({
+      image,
+      findings: [{ ...semver, filePath: 'app/a|b\nc/package.json' }],
+      counts: countSeverities([semver]),
+      ignored: 0,
+      level: 'high',
+    });
+    expect(odd).toContain('`semver` at `app/a\\|b c/package.json` |');
+  });
+
   test('says so when nothing is new', () => {
     const body = renderPrComment({
       image,

@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { buildSarif, lastFromLine, securitySeverity } from '../../../src/actions/ecr-scan/sarif.ts';
+import {
+  buildSarif,
+  lastFromLine,
+  sarifFingerprint,
+  securitySeverity,
+} from '../../../src/actions/ecr-scan/sarif.ts';
+import { findingKey } from '../../../src/actions/ecr-scan/tickets.ts';
 import { finding, sarifValidator } from './helpers.ts';
 
 describe("the Dockerfile's FROM line", () => {
@@ -41,7 +47,8 @@ interface SarifResult {
   ruleId: string;
   ruleIndex: number;
   level: string;
-  locations: { physicalLocation: unknown }[];
+  locations: { physicalLocation: unknown; message: { text: string }; logicalLocations?: unknown }[];
+  properties: Record<string, unknown>;
   partialFingerprints: Record<string, string>;
   suppressions?: unknown[];
 }
@@ -71,8 +78,13 @@ describe('the SARIF log', () => {
     packageVersion: '6.3.0',
     fixedInVersion: '7.5.2',
     severity: 'HIGH',
+    filePath: 'app/node_modules/semver/package.json',
   });
-  const semverB = { ...semverA, packageVersion: '5.7.1' };
+  const semverB = {
+    ...semverA,
+    packageVersion: '5.7.1',
+    filePath: 'app/node_modules/make-dir/node_modules/semver/package.json',
+  };
   const curl = finding({
     id: 'CVE-2023-38545',
     packageName: 'curl',
@@ -99,6 +111,7 @@ describe('the SARIF log', () => {
         entry: { id: 'CVE-2005-2541', reason: 'tar is not used at runtime', expires: '2030-01-01' },
       },
     ],
+    suppressed: [finding({ id: 'CVE-2023-2953', packageName: 'openldap', status: 'SUPPRESSED' })],
     dockerfile: { uri: 'services/web/Dockerfile', line: 7 },
   }) as unknown as SarifLog;
   const run = log.runs[0]!;
@@ -112,6 +125,7 @@ describe('the SARIF log', () => {
     expect(run.tool.driver.rules.map((r) => r.id)).toEqual([
       'CVE-2023-38545',
       'CVE-2022-25883',
+      'CVE-2023-2953',
       'CVE-2005-2541',
     ]);
     const [curlRule, semverRule] = run.tool.driver.rules;
@@ -122,8 +136,8 @@ describe('the SARIF log', () => {
     expect(curlRule!.helpUri).toBe('https://security-tracker.debian.org/tracker/CVE-2023-38545');
   });
 
-  test('puts every result at the FROM line of the Dockerfile, with a stable fingerprint per vulnerability and package', () => {
-    expect(run.results).toHaveLength(4);
+  test('puts every result at the FROM line of the Dockerfile, with a fingerprint unique in the run', () => {
+    expect(run.results).toHaveLength(5);
     for (const result of run.results) {
       expect(result.locations[0]!.physicalLocation).toEqual({
         artifactLocation: { uri: 'services/web/Dockerfile' },
@@ -132,12 +146,51 @@ describe('the SARIF log', () => {
       expect(result.partialFingerprints['ecrScanFinding/v1']).toMatch(/^[a-f0-9]{64}$/);
       expect(run.tool.driver.rules[result.ruleIndex]!.id).toBe(result.ruleId);
     }
-    const semverResults = run.results.filter((r) => r.ruleId === 'CVE-2022-25883');
-    expect(semverResults[0]!.partialFingerprints).toEqual(semverResults[1]!.partialFingerprints);
+    const fingerprints = run.results.map((r) => r.partialFingerprints['ecrScanFinding/v1']);
+    expect(new Set(fingerprints).size).toBe(fingerprints.length);
+  });
+
+  test('a package at two paths is two results, each naming its path in the image', () => {
+    const semver = run.results.filter((r) => r.ruleId === 'CVE-2022-25883');
+    expect(semver.map((r) => r.locations[0]!.message.text)).toEqual([
+      'semver 5.7.1 at app/node_modules/make-dir/node_modules/semver/package.json in image team/web:v3',
+      'semver 6.3.0 at app/node_modules/semver/package.json in image team/web:v3',
+    ]);
+    expect(semver[1]!.locations[0]!.logicalLocations).toEqual([
+      {
+        name: 'semver',
+        fullyQualifiedName: 'app/node_modules/semver/package.json',
+        kind: 'module',
+      },
+    ]);
+    expect(semver[1]!.properties).toMatchObject({
+      filePath: 'app/node_modules/semver/package.json',
+    });
+  });
+
+  test('fingerprints stay the same across rebuilds and upgrades that do not fix the finding', () => {
+    const rebuilt = { repository: 'team/web', tag: 'v4', digest: `sha256:${'1'.repeat(64)}` };
+    const upgraded = { ...semverA, packageVersion: '6.3.1' };
+    expect(sarifFingerprint(rebuilt.repository, upgraded)).toBe(
+      sarifFingerprint(image.repository, semverA),
+    );
+    // A finding without a path keeps the fingerprint earlier versions gave it.
+    expect(sarifFingerprint('team/web', curl)).toBe(findingKey('team/web', curl));
+  });
+
+  test('a finding suppressed in Amazon Inspector is a suppressed result saying so', () => {
+    const ldap = run.results.find((r) => r.ruleId === 'CVE-2023-2953')!;
+    expect(ldap.suppressions).toEqual([
+      {
+        kind: 'external',
+        status: 'accepted',
+        justification: 'suppressed by a suppression rule in Amazon Inspector',
+      },
+    ]);
   });
 
   test('ignored findings are reported as suppressed with the reason', () => {
-    const suppressed = run.results.filter((r) => r.suppressions);
+    const suppressed = run.results.filter((r) => r.ruleId === 'CVE-2005-2541');
     expect(suppressed).toHaveLength(1);
     expect(suppressed[0]!.suppressions![0]).toEqual({
       kind: 'external',

@@ -309,10 +309,10 @@ describe('reading findings', () => {
     );
     expect(result).toMatchObject({ status: 'ACTIVE', scanner: 'enhanced', pages: 2 });
     expect(result.findings.map((f) => `${f.id} ${f.packageName} ${f.packageVersion}`)).toEqual([
-      'CVE-2024-0727 openssl 3.0.11',
+      'CVE-2024-0727 openssl 3.0.11-1~deb12u1',
       'CVE-2022-25883 semver 6.3.0',
       'CVE-2022-25883 semver 5.7.1',
-      'CVE-2023-45853 zlib1g 1.2.13.dfsg',
+      'CVE-2023-45853 zlib1g 1:1.2.13.dfsg-3',
     ]);
   });
 
@@ -366,5 +366,129 @@ describe('reading findings', () => {
     expect(
       await tryReadFindings(ecr, { repository: 'web', imageId: { imageTag: 'busy' } }),
     ).toBeUndefined();
+  });
+});
+
+/** An ACTIVE enhanced answer listing these vulnerabilities, each in one OS package. */
+function enhanced(ids: string[], status = 'ACTIVE'): DescribeImageScanFindingsResponse {
+  return {
+    ...withStatus(status),
+    imageScanFindings: {
+      imageScanCompletedAt: new Date('2025-06-01T10:00:00Z'),
+      enhancedFindings: ids.map((id) => ({
+        severity: 'HIGH',
+        status: 'ACTIVE',
+        packageVulnerabilityDetails: {
+          vulnerabilityId: id,
+          vulnerablePackages: [
+            { name: 'glibc', epoch: 0, version: '2.34', release: '52.amzn2023.0.6' },
+          ],
+        },
+      })),
+    },
+  };
+}
+
+describe('waiting for the findings to settle', () => {
+  test('findings that keep arriving after ACTIVE are all read before the scan is judged', async () => {
+    ecrMock
+      .on(DescribeImageScanFindingsCommand)
+      .resolvesOnce(enhanced(['CVE-2024-0001']))
+      .resolvesOnce(enhanced(['CVE-2024-0001']))
+      .resolvesOnce(enhanced(['CVE-2024-0001', 'CVE-2024-0002', 'CVE-2024-0003']))
+      .resolves(enhanced(['CVE-2024-0001', 'CVE-2024-0002', 'CVE-2024-0003', 'CVE-2024-0004']));
+    const c = clock();
+    const log: string[] = [];
+    const result = await scanImage(ecr, target, {
+      timeoutMs: 600_000,
+      startScan: true,
+      settleMs: 60_000,
+      log: (m) => log.push(m),
+      ...c,
+    });
+    expect(result.findings.map((f) => f.id)).toEqual([
+      'CVE-2024-0001',
+      'CVE-2024-0002',
+      'CVE-2024-0003',
+      'CVE-2024-0004',
+    ]);
+    expect(result.settle).toMatchObject({ settleMs: 60_000, settled: true, changes: 2 });
+    // Reads 10 s apart: changes seen at 20 s and 30 s, then unchanged for a full minute.
+    expect(result.settle.waitedMs).toBe(90_000);
+    expect(c.elapsed()).toBe(90_000);
+    expect(log).toContain('Findings changed 20s after the scan finished: 1 → 3');
+  });
+
+  test('findings that never stop changing are judged at wait-timeout, reported as not settled', async () => {
+    let n = 0;
+    ecrMock
+      .on(DescribeImageScanFindingsCommand)
+      .callsFake(() => enhanced(Array.from({ length: ++n }, (_, i) => `CVE-2024-${1000 + i}`)));
+    const c = clock();
+    const result = await scanImage(ecr, target, {
+      timeoutMs: 120_000,
+      startScan: true,
+      settleMs: 60_000,
+      ...c,
+    });
+    expect(result.settle.settled).toBe(false);
+    expect(c.elapsed()).toBe(120_000);
+    expect(result.settle.waitedMs).toBe(120_000);
+    expect(result.findings).toHaveLength(n);
+    expect(result.settle.changes).toBe(n - 1);
+  });
+
+  test('a scan that went back to IN_PROGRESS is waited for again', async () => {
+    ecrMock
+      .on(DescribeImageScanFindingsCommand)
+      .resolvesOnce(enhanced(['CVE-2024-0001'], 'COMPLETE'))
+      .resolvesOnce(withStatus('IN_PROGRESS'))
+      .resolves(enhanced(['CVE-2024-0001', 'CVE-2024-0002'], 'COMPLETE'));
+    const result = await scanImage(ecr, target, {
+      timeoutMs: 600_000,
+      startScan: true,
+      settleMs: 30_000,
+      ...clock(),
+    });
+    expect(result.status).toBe('COMPLETE');
+    expect(result.findings).toHaveLength(2);
+    expect(result.settle.settled).toBe(true);
+  });
+
+  test('settle 0 judges the first finished answer with one read', async () => {
+    ecrMock.on(DescribeImageScanFindingsCommand).resolves(enhanced(['CVE-2024-0001']));
+    const c = clock();
+    const result = await scanImage(ecr, target, {
+      timeoutMs: 60_000,
+      startScan: true,
+      settleMs: 0,
+      ...c,
+    });
+    expect(ecrMock.commandCalls(DescribeImageScanFindingsCommand)).toHaveLength(1);
+    expect(result.settle).toEqual({
+      settleMs: 0,
+      waitedMs: 0,
+      settled: true,
+      reads: 0,
+      changes: 0,
+    });
+    expect(c.elapsed()).toBe(0);
+  });
+
+  test('a finding Inspector suppresses while settling counts as a change', async () => {
+    const suppressed = enhanced(['CVE-2024-0001']);
+    suppressed.imageScanFindings!.enhancedFindings![0]!.status = 'SUPPRESSED';
+    ecrMock
+      .on(DescribeImageScanFindingsCommand)
+      .resolvesOnce(enhanced(['CVE-2024-0001']))
+      .resolves(suppressed);
+    const result = await scanImage(ecr, target, {
+      timeoutMs: 600_000,
+      startScan: true,
+      settleMs: 30_000,
+      ...clock(),
+    });
+    expect(result.findings[0]!.status).toBe('SUPPRESSED');
+    expect(result.settle.changes).toBe(1);
   });
 });

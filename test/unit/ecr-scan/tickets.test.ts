@@ -4,6 +4,7 @@ import {
   applyTicketPlan,
   type ExistingTicket,
   findingKey,
+  findingsHash,
   type ImageInfo,
   keyMarker,
   listTickets,
@@ -60,6 +61,7 @@ function existing(f: Finding, overrides: Partial<ExistingTicket> = {}): Existing
     marker: keyMarker(group.key),
     key: group.key,
     repository: 'web',
+    findingsHash: findingsHash(group),
     ...rendered,
     ...overrides,
   };
@@ -83,15 +85,51 @@ describe('ticket identity', () => {
     ]);
   });
 
-  test('the body tables the affected image, installed and fixed versions, and links the advisory', () => {
-    const { body } = renderTicket(
-      ticketGroups('web', [openssl, { ...openssl, packageVersion: '1.1.1w' }], 'high')[0]!,
-      image,
+  test('the body tables each path with its installed and fixed versions, and links the advisory', () => {
+    const semver = finding({
+      id: 'CVE-2022-25883',
+      packageName: 'semver',
+      packageVersion: '6.3.0',
+      fixedInVersion: '7.5.2',
+      filePath: 'app/node_modules/semver/package.json',
+      layer: `sha256:${'a'.repeat(64)}`,
+      exploitAvailable: false,
+    });
+    const nested = {
+      ...semver,
+      packageVersion: '5.7.1',
+      filePath: 'app/node_modules/make-dir/node_modules/semver/package.json',
+    };
+    const { body } = renderTicket(ticketGroups('web', [semver, nested], 'high')[0]!, image);
+    expect(body).toContain('| Path | Installed | Fixed in |');
+    expect(body).toContain('| app/node_modules/semver/package.json | 6.3.0 | 7.5.2 |');
+    expect(body).toContain(
+      '| app/node_modules/make-dir/node_modules/semver/package.json | 5.7.1 | 7.5.2 |',
     );
-    expect(body).toContain('| `web:v2` | `sha256:eeeeeeeeeeee` | 3.0.11 | 3.0.13 |');
-    expect(body).toContain('| `web:v2` | `sha256:eeeeeeeeeeee` | 1.1.1w | 3.0.13 |');
-    expect(body).toContain(`[CVE-2024-1234](${openssl.url})`);
-    expect(body).toContain('Upgrade openssl from 1.1.1w to 3.0.13 or later.');
+    expect(body).not.toContain('sha256:aaaa');
+    expect(body).toContain('| Known exploit | no |');
+    expect(body).toContain('As found in `web:v2` (`sha256:eeeeeeeeeeee`)');
+    expect(body).toContain(`[CVE-2022-25883](${semver.url})`);
+    expect(body).toContain('Upgrade semver from 5.7.1 to 7.5.2 or later.');
+  });
+
+  test('the findings hash covers path, versions, severity and fix, and not the image', () => {
+    const group = (f: Finding) => ticketGroups('web', [f], 'informational')[0]!;
+    const hash = findingsHash(group(openssl));
+    expect(hash).toMatch(/^[a-f0-9]{64}$/);
+    expect(renderTicket(group(openssl), image).body).toContain(
+      `<!-- fargate-delivery:ecr-scan-findings:${hash} -->`,
+    );
+    expect(findingsHash(group({ ...openssl, description: 'reworded' }))).toBe(hash);
+    for (const change of [
+      { filePath: 'usr/lib/openssl' },
+      { packageVersion: '3.0.12' },
+      { fixedInVersion: '3.0.14' },
+      { severity: 'CRITICAL' as const },
+      { exploitAvailable: true },
+    ]) {
+      expect(findingsHash(group({ ...openssl, ...change })), JSON.stringify(change)).not.toBe(hash);
+    }
   });
 
   test("a body stays under GitHub's 65,536 characters with thousands of affected versions and a huge description", () => {
@@ -102,7 +140,7 @@ describe('ticket identity', () => {
     }));
     const { body } = renderTicket(ticketGroups('web', many, 'high')[0]!, image);
     expect(body.length).toBeLessThan(BODY_LIMIT);
-    expect(body).toMatch(/_\d+ more affected versions not listed \(size limit\)\._/);
+    expect(body).toMatch(/_\d+ more affected paths or versions not listed \(size limit\)\._/);
   });
 
   test('rendering is deterministic, so identical findings render identical text', () => {
@@ -126,16 +164,41 @@ describe('planning tickets', () => {
     expect(p.unchanged).toBe(1);
   });
 
+  test('the same findings in a new image leave the ticket as it is: zero writes', () => {
+    const p = planTickets({
+      repository: 'web',
+      image: { repository: 'web', tag: 'v3', digest: `sha256:${'9'.repeat(64)}` },
+      groups: ticketGroups('web', [openssl, curl], 'high'),
+      presentKeys: new Set([findingKey('web', openssl), findingKey('web', curl)]),
+      existing: [existing(openssl), existing(curl, { number: 8 })],
+      maxNew: 20,
+      closeFixed: true,
+    });
+    expect(p.actions).toEqual([]);
+    expect(p.unchanged).toBe(2);
+  });
+
+  test('a ticket written before findings hashes existed is rewritten once', () => {
+    const old = existing(openssl, { findingsHash: undefined });
+    expect(plan([openssl], [old]).actions).toMatchObject([{ kind: 'update' }]);
+  });
+
   test('an open ticket whose content changed is updated in place', () => {
     const p = plan([{ ...openssl, fixedInVersion: '3.0.14' }], [existing(openssl)]);
     expect(p.actions).toMatchObject([{ kind: 'update', ticket: { number: 7 } }]);
   });
 
-  test('a closed ticket whose finding recurs is reopened with a comment', () => {
+  test('a closed ticket whose finding recurs is reopened with a comment, its body kept when the findings are the same', () => {
     const p = plan([openssl], [existing(openssl, { state: 'closed', stateReason: 'completed' })]);
     expect(p.actions).toMatchObject([
       { kind: 'reopen', ticket: { number: 7 }, comment: expect.stringContaining('reported again') },
     ]);
+    expect(p.actions[0]).not.toHaveProperty('body');
+    const changed = plan(
+      [{ ...openssl, packageVersion: '3.0.12' }],
+      [existing(openssl, { state: 'closed', stateReason: 'completed' })],
+    );
+    expect(changed.actions[0]).toHaveProperty('body', expect.stringContaining('3.0.12'));
   });
 
   test('a ticket a person closed as not planned is not reopened', () => {
