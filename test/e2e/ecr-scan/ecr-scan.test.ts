@@ -339,6 +339,14 @@ describe('ecr-scan against the sandbox', () => {
     }
 
     const al2023 = () => loadFindings('enhanced-amazonlinux2023.json') as EnhancedFinding[];
+    async function until(done: () => boolean, timeoutMs = 60_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error('timed out waiting for the sandbox');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+
     const idOf = (f: EnhancedFinding) => f.packageVulnerabilityDetails!.vulnerabilityId!;
 
     test('a finding Inspector delivers after the scan reports ACTIVE fails the gate once the findings settle', async () => {
@@ -346,21 +354,27 @@ describe('ecr-scan against the sandbox', () => {
       const all = al2023();
       const critical = all.find((f) => idOf(f) === 'CVE-2024-45490')!;
       const rest = all.filter((f) => f !== critical && f.severity !== 'HIGH');
-      // ECR says ACTIVE at the push; the critical finding follows 300 simulated seconds later
-      // (5 real seconds at the scenario's speed of 60).
-      await push('late', 'api-late', {
-        findings: rest,
-        arrivals: [{ afterSeconds: 300, findings: [critical] }],
-      });
+      // ECR says ACTIVE at the push with everything but the critical finding.
+      await push('late', 'api-late', { findings: rest });
       const early = await run({ repository: 'api', 'image-tag': 'late', 'fail-on': 'critical' });
       expect(early.exitCode, early.stderr + early.log).toBe(0);
 
-      const settled = await run({
+      // Inspector delivers the critical finding only after the settling run has read the
+      // findings once, whatever the machine's speed: the run must see them change.
+      const reads = () => sandbox.callsTo('DescribeImageScanFindings').length;
+      const before = reads();
+      const settling = run({
         repository: 'api',
         'image-tag': 'late',
         'fail-on': 'critical',
         settle: '8s',
       });
+      await until(() => reads() > before);
+      await sandbox.ecr!.state.setScan('api', 'late', {
+        findings: rest,
+        arrivals: [{ afterSeconds: 0, findings: [critical] }],
+      });
+      const settled = await settling;
       expect(settled.exitCode, settled.stderr + settled.log).toBe(1);
       expect(settled.errors).toEqual([
         expect.stringMatching(
