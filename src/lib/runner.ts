@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
 import { EOL } from 'node:os';
+import { plainText } from './stdout.ts';
 
 /** Where an annotation points in the repository, as the runner's annotation commands take it. */
 export interface AnnotationProperties {
@@ -107,8 +108,9 @@ export function isDebug(): boolean {
   return process.env.RUNNER_DEBUG === '1';
 }
 
+/** A plain log line; text in it never starts a workflow command (see stdout.ts). */
 export function info(message: string): void {
-  process.stdout.write(`${message}${EOL}`);
+  process.stdout.write(`${plainText(message)}${EOL}`);
 }
 
 /** Shown only when the run has debug logging on. */
