@@ -2,8 +2,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { RunnerContext } from '../../lib/context.ts';
-import type { Octokit, RepoRef } from '../../lib/github.ts';
+import { describeError } from '../../lib/errors.ts';
+import { type Octokit, type RepoRef, refusalStatus } from '../../lib/github.ts';
 import type { Log } from '../../lib/log.ts';
+import { plain } from '../../lib/markdown.ts';
 import { countSeverities, type Finding, type SeverityCounts } from './findings.ts';
 import { applyIgnores, entryLabel, type IgnoreResult } from './ignore.ts';
 import { type Inputs, isPullRequestEvent } from './inputs.ts';
@@ -51,6 +53,8 @@ export interface RunResult {
   tickets?: TicketOutcome;
   comment?: CommentOutcome;
   githubWrites: number;
+  /** GitHub requests that were refused (tickets, the PR comment): warnings, never the gate. */
+  githubProblems: string[];
 }
 
 const TAG = /^[\w][\w.-]{0,127}$/;
@@ -118,12 +122,12 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
   const ignore = applyIgnores(scan.findings, inputs.ignores, ctx.now);
   for (const e of ignore.expired) {
     ctx.log.warning(
-      `${inputs.ignoreFile}: ignore entry ${entryLabel(e)} expired on ${e.expires} and no longer applies`,
+      `${inputs.ignoreFile}: ignore entry ${plain(entryLabel(e))} expired on ${e.expires} and no longer applies`,
     );
   }
   for (const e of ignore.unmatched) {
     ctx.log.warning(
-      `${inputs.ignoreFile}: ignore entry ${entryLabel(e)} matches no finding of this image: remove it`,
+      `${inputs.ignoreFile}: ignore entry ${plain(entryLabel(e))} matches no finding of this image: remove it`,
     );
   }
   const counts = countSeverities(scan.findings);
@@ -152,7 +156,32 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
     ],
   });
 
-  const result: RunResult = { image, scan, counts, ignore, failing, findingsFile, githubWrites: 0 };
+  const result: RunResult = {
+    image,
+    scan,
+    counts,
+    ignore,
+    failing,
+    findingsFile,
+    githubWrites: 0,
+    githubProblems: [],
+  };
+  // GitHub is where the scan is reported, not what it decides: a refused write (a fork's
+  // read-only token, a rate limit, a body GitHub will not take) is a warning, and the step still
+  // writes its gate result, outputs and summary.
+  const refused = (problem: string) => {
+    result.githubProblems.push(problem);
+    ctx.log.warning(problem);
+  };
+  const reported = async <T>(what: string, write: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await write();
+    } catch (err) {
+      if (refusalStatus(err) === undefined) throw err;
+      refused(`${what}: GitHub refused it: ${describeError(err)}`);
+      return undefined;
+    }
+  };
 
   if (inputs.sarifFile) {
     const sarif = buildSarif({
@@ -168,24 +197,29 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
   if (inputs.tickets) {
     const octokit = ctx.octokit();
     const repo = ctx.repo();
-    const existing = await listTickets(octokit, repo, inputs.ticketLabels);
-    const plan = planTickets({
-      repository: inputs.repository,
-      image,
-      groups: ticketGroups(inputs.repository, ignore.kept, inputs.ticketSeverity),
-      presentKeys: new Set(scan.findings.map((f) => findingKey(inputs.repository, f))),
-      existing,
-      maxNew: inputs.maxNewTickets,
-      closeFixed: inputs.closeFixed,
-    });
-    result.tickets = await applyTicketPlan(octokit, repo, plan, inputs.ticketLabels, (message) =>
-      ctx.log.info(message),
+    const existing = await reported('tickets: listing the ticket issues', () =>
+      listTickets(octokit, repo, inputs.ticketLabels),
     );
-    result.githubWrites += result.tickets.writes;
-    if (plan.deferred.length > 0) {
-      ctx.log.warning(
-        `max-new-tickets (${inputs.maxNewTickets}) reached: ${plan.deferred.length} tickets not opened this run`,
+    if (existing) {
+      const plan = planTickets({
+        repository: inputs.repository,
+        image,
+        groups: ticketGroups(inputs.repository, ignore.kept, inputs.ticketSeverity),
+        presentKeys: new Set(scan.findings.map((f) => findingKey(inputs.repository, f))),
+        existing,
+        maxNew: inputs.maxNewTickets,
+        closeFixed: inputs.closeFixed,
+      });
+      result.tickets = await applyTicketPlan(octokit, repo, plan, inputs.ticketLabels, (message) =>
+        ctx.log.info(message),
       );
+      result.githubWrites += result.tickets.writes;
+      for (const problem of result.tickets.refused) refused(`tickets: ${problem}`);
+      if (plan.deferred.length > 0) {
+        ctx.log.warning(
+          `max-new-tickets (${inputs.maxNewTickets}) reached: ${plan.deferred.length} tickets not opened this run`,
+        );
+      }
     }
   }
 
@@ -219,15 +253,15 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
         level: inputs.ticketSeverity,
         ...(base ? { base } : {}),
       });
-      result.comment = await upsertPrComment(
-        ctx.octokit(),
-        ctx.repo(),
-        pr.number,
-        prCommentMarker(image),
-        body,
+      const prNumber = pr.number;
+      const comment = await reported(`pr-comment: writing the comment on #${prNumber}`, () =>
+        upsertPrComment(ctx.octokit(), ctx.repo(), prNumber, prCommentMarker(image), body),
       );
-      result.githubWrites += result.comment.writes;
-      ctx.log.info(`PR comment ${result.comment.action}: ${result.comment.url}`);
+      if (comment) {
+        result.comment = comment;
+        result.githubWrites += comment.writes;
+        ctx.log.info(`PR comment ${comment.action}: ${comment.url}`);
+      }
     }
   }
   return result;

@@ -70,6 +70,7 @@ export async function run(
       failing: result.failing,
       ...(tickets ? { tickets } : {}),
       ...(result.comment ? { comment: result.comment } : {}),
+      githubProblems: result.githubProblems,
     }),
     ...(failure ? { failure } : {}),
   };
