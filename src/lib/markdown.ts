@@ -117,16 +117,19 @@ export function prose(value: unknown, max: number): string {
  * Untrusted lines as a fenced code block that nothing inside can close: the fence is longer than
  * any run of backticks in the text. Inside it GitHub renders no Markdown, HTML or mentions;
  * terminal colour codes and other control characters are dropped and each line is cut to
- * `maxLine` characters.
+ * `maxLine` characters. `info` names the highlighting (`diff` colours `+` and `-` lines).
  */
-export function codeBlock(lines: readonly string[], maxLine = 500): string {
+export function codeBlock(
+  lines: readonly string[],
+  { maxLine = 500, info = 'text' }: { maxLine?: number; info?: 'text' | 'diff' } = {},
+): string {
   const body = lines
     .flatMap((line) => clean(line).split(LINE_BREAK))
     .map((line) => truncate(line, maxLine))
     .join('\n');
   const longest = Math.max(0, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `${fence}text\n${body}\n${fence}`;
+  return `${fence}${info}\n${body}\n${fence}`;
 }
 
 const URL_MAX = 2000;
