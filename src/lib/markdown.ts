@@ -58,7 +58,7 @@ export function plain(value: unknown, max = FIELD_MAX): string {
 /**
  * Untrusted text inline: one line of at most `max` characters that renders as exactly those
  * characters. HTML and entities are escaped (`<img>` shows as text), Markdown punctuation that
- * could open a link, an image, code, a table cell, emphasis or math is backslash-escaped, a
+ * could open a link, an image, code, a table cell, bold or math is backslash-escaped, a
  * leading `# `, `- `, `+ `, `---` or `1. ` cannot start a block, and `@name`, `#123`, `http://`
  * and `www.` get a zero-width joiner so GitHub notifies no one, cross-references no issue and
  * turns no bare address into a link.
@@ -68,7 +68,7 @@ export function text(value: unknown, max = FIELD_MAX): string {
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/[\\`*[\]|~$]/g, '\\$&')
+    .replace(/[\\`*[\]|$]/g, '\\$&')
     .replace(/^([-+_](?=[\s_-]|$)|#(?=[\s#]|$))/, '\\$1')
     .replace(/^(\d{1,9})([.)])(?=\s|$)/, '$1\\$2')
     .replace(/@(?=[\p{L}\p{N}_-])|#(?=\p{N})/gu, `$&${ZERO_WIDTH_JOINER}`)
@@ -204,8 +204,10 @@ export function fitBody(body: string, limit = BODY_LIMIT): string {
   const note = '\n\n_… cut here to stay within GitHub’s size limit._';
   const reserve = note.length + 200;
   let cut = body.slice(0, limit - reserve);
+  // At a line break when one is near; inside one very long line otherwise, whole characters kept.
   const lastBreak = cut.lastIndexOf('\n');
-  if (lastBreak > 0) cut = cut.slice(0, lastBreak);
+  if (lastBreak > cut.length - 2000) cut = cut.slice(0, lastBreak);
+  else if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
   let open: string | undefined;
   for (const line of cut.split('\n')) {
     const fence = FENCE.exec(line)?.[1];
