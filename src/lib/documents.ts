@@ -1,10 +1,13 @@
 // JSON and YAML document inputs, apart from src/lib/inputs.ts so that only the actions that read
 // documents load the parsers.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 import { parseDocument as parseYamlDocument } from 'yaml';
 import { InputError } from './errors.ts';
 import { resolveFile, workspaceDir } from './inputs.ts';
+
+/** Document inputs are small settings (a merge, a log configuration): a larger file is refused unread. */
+const DOCUMENT_FILE_LIMIT = 1024 * 1024;
 
 /** Parses JSON or YAML text (YAML is a superset of JSON); an error names the line and column. */
 export function parseDocumentText(name: string, text: string, source?: string): unknown {
@@ -54,6 +57,9 @@ export function parseDocumentInput(
 ): { value: unknown; file?: string } {
   if (looksLikePath(raw)) {
     const file = resolveFile(name, raw, workspace);
+    if (statSync(file).size > DOCUMENT_FILE_LIMIT) {
+      throw new InputError(name, `${raw} is over ${DOCUMENT_FILE_LIMIT / 1024} KiB: not read`);
+    }
     const text = readFileSync(file, 'utf8');
     const value = /\.json$/i.test(file)
       ? parseJsonText(name, text, raw)

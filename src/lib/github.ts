@@ -74,6 +74,16 @@ export function createOctokit(token: string, options: GitHubOptions = {}): Octok
   );
 }
 
+/**
+ * The HTTP status GitHub refused a request with (Octokit's RequestError), or undefined for any
+ * other failure. Writes that only report (tickets, comments) degrade such a refusal to a warning.
+ */
+export function refusalStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null || !('request' in err)) return undefined;
+  const status = (err as { status?: unknown }).status;
+  return typeof status === 'number' ? status : undefined;
+}
+
 export interface RepoRef {
   owner: string;
   repo: string;

@@ -151,9 +151,14 @@ export interface KeyValueOptions {
   allowEmptyValue?: boolean;
 }
 
+/** A key short and plain enough to be a name someone mistyped, not a value on the wrong line. */
+const SHOWABLE_KEY = /^[\w.-]{1,40}$/;
+
 /**
  * Multi-line `KEY=VALUE` → ordered pairs. The first `=` splits, so values may contain `=`.
- * A repeated key is an error: which of the two was meant is a guess.
+ * A repeated key is an error: which of the two was meant is a guess. An error names the input,
+ * the line and the key, never a value: these inputs carry credentials, and a line without `=` is
+ * most often the next line of a value (a PEM key) pasted across lines.
  */
 export function parseKeyValueLines(
   name: string,
@@ -163,22 +168,36 @@ export function parseKeyValueLines(
   const pairs: Array<[string, string]> = [];
   const seen = new Set<string>();
   const lines = raw.split(/\r?\n/);
+  let previousKey: string | undefined;
   lines.forEach((rawLine, index) => {
     const line = rawLine.trim();
     if (line === '' || line.startsWith('#')) return;
     const where = `line ${index + 1}`;
     const eq = line.indexOf('=');
-    if (eq <= 0) throw new InputError(name, `${where}: expected KEY=VALUE, got '${line}'`);
+    if (eq < 0) {
+      const spans = previousKey
+        ? ` (the line before sets '${previousKey}': a value cannot span lines)`
+        : '';
+      throw new InputError(name, `${where}: expected KEY=VALUE, got a line with no '='${spans}`);
+    }
     const key = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
+    if (key === '') throw new InputError(name, `${where}: expected KEY=VALUE, the key is empty`);
     if (keyPattern && !keyPattern.test(key)) {
-      throw new InputError(name, `${where}: invalid key '${key}'${keyRule ? ` (${keyRule})` : ''}`);
+      const rule = keyRule ? ` (${keyRule})` : '';
+      throw new InputError(
+        name,
+        SHOWABLE_KEY.test(key)
+          ? `${where}: invalid key '${key}'${rule}`
+          : `${where}: the text before '=' is not a valid key${rule}`,
+      );
     }
     if (!allowEmptyValue && value === '') {
       throw new InputError(name, `${where}: empty value for '${key}'`);
     }
     if (seen.has(key)) throw new InputError(name, `${where}: duplicate key '${key}'`);
     seen.add(key);
+    previousKey = key;
     pairs.push([key, value]);
   });
   return pairs;

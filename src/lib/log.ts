@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { plainText } from './stdout.ts';
 
 /**
  * Where an action's progress goes. Every action and every piece of logic takes this one shape:
@@ -12,9 +13,13 @@ export interface Log {
   endGroup(): void;
 }
 
-/** The runner log, through @actions/core. */
+/**
+ * The runner log, through @actions/core. A plain line may carry text from anywhere, so it is
+ * printed through `plainText` and never starts a workflow command; warnings, debug lines and
+ * group titles go as command data, which @actions/core escapes.
+ */
 export const actionsLog: Log = {
-  info: (message) => core.info(message),
+  info: (message) => core.info(plainText(message)),
   warning: (message, properties) => core.warning(message, properties),
   debug: (message) => core.debug(message),
   startGroup: (title) => core.startGroup(title),

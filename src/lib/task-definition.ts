@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { RegisterTaskDefinitionRequest, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import { isObject, parseDocumentText } from './documents.ts';
-import { InputError } from './errors.ts';
+import { ActionError, InputError } from './errors.ts';
 import { parseKeyValueLines } from './inputs.ts';
 
 /** What DescribeTaskDefinition returns and RegisterTaskDefinition refuses. */
@@ -31,6 +31,48 @@ export function parseEnvironmentVariables(name: string, raw: string): Array<[str
   return parseKeyValueLines(name, raw, { keyPattern: ENV_NAME, keyRule: ENV_NAME_RULE });
 }
 
+/**
+ * ECS refuses a task definition larger than 64 KiB: the RegisterTaskDefinition request, the
+ * definition as JSON. Checked before anything is sent, so a definition that cannot be registered
+ * fails in one line instead of after the reads and the render.
+ */
+export const TASK_DEFINITION_LIMIT = 64 * 1024;
+
+/**
+ * A file this large holds no definition ECS would take, whatever its spacing and comments: it is
+ * refused by its size, before a parser spends seconds on it.
+ */
+export const DEFINITION_FILE_LIMIT = 1024 * 1024;
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} KiB (${bytes.toLocaleString('en-US')} bytes)`;
+}
+
+/** Refuses a task definition (or document) file too large to read; `shown` is its path as given. */
+export function checkFileSize(input: string, file: string, shown: string): void {
+  const { size } = statSync(file);
+  if (size > DEFINITION_FILE_LIMIT) {
+    throw new InputError(
+      input,
+      `${shown} is ${kib(size)}; ECS takes a task definition of at most ${kib(TASK_DEFINITION_LIMIT)}, so a file over ${kib(DEFINITION_FILE_LIMIT)} is not read`,
+    );
+  }
+}
+
+/** The size ECS counts: the definition as the JSON of the RegisterTaskDefinition request. */
+export function definitionBytes(definition: unknown): number {
+  return Buffer.byteLength(JSON.stringify(definition), 'utf8');
+}
+
+/** Refuses a task definition over ECS's limit, saying by how much and what usually helps. */
+export function checkDefinitionSize(what: string, definition: unknown): void {
+  const bytes = definitionBytes(definition);
+  if (bytes <= TASK_DEFINITION_LIMIT) return;
+  throw new ActionError(
+    `${what} is ${kib(bytes)} as JSON, over ECS's limit of ${kib(TASK_DEFINITION_LIMIT)} per task definition: move large values to environment files (env-files) or secrets`,
+  );
+}
+
 /** A copy of a task definition that RegisterTaskDefinition accepts again. */
 export function stripReadOnly<T extends Record<string, unknown>>(definition: T): T {
   const copy = { ...definition };
@@ -49,6 +91,7 @@ export interface TaskDefinitionFile {
  * so that the same file can be registered again.
  */
 export function readTaskDefinitionFile(input: string, file: string): TaskDefinitionFile {
+  checkFileSize(input, file, file);
   const parsed = parseDocumentText(input, readFileSync(file, 'utf8'), file);
   if (!isObject(parsed)) throw new InputError(input, `${file}: must be a JSON/YAML object`);
   let body: Record<string, unknown> = parsed;
@@ -72,6 +115,7 @@ export function readTaskDefinitionFile(input: string, file: string): TaskDefinit
   });
   if (Array.isArray(tags) && tags.length > 0) request.tags = tags as Tag[];
   else delete request.tags;
+  checkDefinitionSize(`${input}: ${file}`, request);
   return { request: request as unknown as RegisterTaskDefinitionRequest, file };
 }
 

@@ -315,7 +315,7 @@ export async function runAction(action: string, options: RunOptions = {}): Promi
   const timeoutMs = options.timeoutMs ?? 120_000;
   const main = await step(path.join(actionDir, meta.runs.main), env, workspace, timeoutMs, files);
   const result: RunResult = { ...main };
-  const postIf = meta.runs['post-if'] ?? 'success()';
+  const postIf = meta.runs['post-if'] ?? 'always()'; // GitHub's default for an action's post:
   const postRuns =
     postIf.includes('always()') || (postIf.includes('success()') && main.exitCode === 0);
   if (meta.runs.post && options.post !== false && postRuns) {

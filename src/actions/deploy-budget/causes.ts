@@ -1,4 +1,4 @@
-import { escapeCell } from '../../lib/markdown.ts';
+import { text } from '../../lib/markdown.ts';
 import { formatBytes, formatSeconds } from './stats.ts';
 
 /** A stretch of time AWS recorded, with where a user finds it (API field, service event). */
@@ -567,8 +567,8 @@ export function attributeCauses(timeline: RecordedTimeline): Attribution {
   };
 }
 
-function cell(text: string | undefined): string {
-  return text === undefined ? '' : escapeCell(text);
+function cell(value: string | undefined): string {
+  return text(value, 300);
 }
 
 /**
@@ -599,7 +599,7 @@ export function renderCauses(attribution: Attribution): string {
       : 'Suggestions are advice: this action never changes a setting.',
   );
   if (attribution.notes.length > 0) {
-    lines.push('', ...attribution.notes.map((n) => `- ${escapeCell(n)}`));
+    lines.push('', ...attribution.notes.map((n) => `- ${text(n, 500)}`));
   }
   lines.push(
     '',

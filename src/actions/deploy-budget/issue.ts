@@ -1,3 +1,4 @@
+import { describeError } from '../../lib/errors.ts';
 import {
   createIssue,
   type FoundIssue,
@@ -6,9 +7,10 @@ import {
   type IssueWrite,
   type Octokit,
   type RepoRef,
+  refusalStatus,
   updateIssue,
 } from '../../lib/github.ts';
-import { BODY_LIMIT } from '../../lib/markdown.ts';
+import { fitBody, plain } from '../../lib/markdown.ts';
 
 /** Tracking issues carry this label, so they are listed without the search API (which lags). */
 export const ISSUE_LABEL = 'deploy-budget';
@@ -20,7 +22,7 @@ export function issueMarker(environment: string): string {
 }
 
 export function issueTitle(environment: string): string {
-  return `Deploy budget exceeded: ${environment}`;
+  return `Deploy budget exceeded: ${plain(environment)}`;
 }
 
 export interface TrackingIssue {
@@ -32,6 +34,8 @@ export interface TrackingIssue {
 export interface IssueOutcome {
   action: 'opened' | 'updated' | 'reopened' | 'closed' | 'unchanged' | 'none';
   issue?: TrackingIssue;
+  /** Why GitHub refused the write, when it did: a warning, never the verdict. */
+  refused?: string;
 }
 
 /**
@@ -60,6 +64,14 @@ function outcome(write: IssueWrite): IssueOutcome {
   };
 }
 
+/** What the tracking issue should say: whether deploys exceed the budget, and the texts. */
+export interface TrackingState {
+  exceeded: boolean;
+  body: string;
+  recoveredComment: string;
+  exceededAgainComment: string;
+}
+
 /**
  * Keeps one issue per environment in step with the verdict: opened (or reopened) and rewritten
  * while deploys exceed the budget, closed with a comment once they are back under it.
@@ -68,16 +80,27 @@ export async function syncTrackingIssue(
   octokit: Octokit,
   repo: RepoRef,
   environment: string,
-  state: {
-    exceeded: boolean;
-    body: string;
-    recoveredComment: string;
-    exceededAgainComment: string;
-  },
+  state: TrackingState,
+): Promise<IssueOutcome> {
+  try {
+    return await writeTrackingIssue(octokit, repo, environment, state);
+  } catch (err) {
+    // The issue reports the verdict; a refused write (permissions, a rate limit) must not hide it.
+    if (refusalStatus(err) === undefined) throw err;
+    return { action: 'none', refused: `tracking issue: GitHub refused it: ${describeError(err)}` };
+  }
+}
+
+/** syncTrackingIssue's writes, which may throw what GitHub refused. */
+async function writeTrackingIssue(
+  octokit: Octokit,
+  repo: RepoRef,
+  environment: string,
+  state: TrackingState,
 ): Promise<IssueOutcome> {
   const existing = await findTrackingIssue(octokit, repo, environment);
-  // The marker goes first so that trimming a long body to GitHub's limit never loses it.
-  const body = `${issueMarker(environment)}\n${state.body}`.slice(0, BODY_LIMIT);
+  // The marker goes first so that fitting a long body to GitHub's limit never loses it.
+  const body = fitBody(`${issueMarker(environment)}\n${state.body}`);
   if (!state.exceeded) {
     if (existing?.state !== 'open') return { action: 'none' };
     return outcome(

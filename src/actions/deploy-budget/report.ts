@@ -1,4 +1,4 @@
-import { code, escapeCell } from '../../lib/markdown.ts';
+import { code, fitBody, text } from '../../lib/markdown.ts';
 import { durationChart, imageChart } from './chart.ts';
 import type { IssueOutcome } from './issue.ts';
 import { findPhase, type Phase } from './phases.ts';
@@ -99,7 +99,7 @@ function phaseTable(report: BudgetReport): string[] {
     const typical = median(earlier);
     const budget = budgets.get(phase.name);
     const over = budget !== undefined && phase.seconds > budget ? ' (over)' : '';
-    const name = phase.parent ? `↳ ${escapeCell(phase.name)}` : escapeCell(phase.name);
+    const name = phase.parent ? `↳ ${text(phase.name, 100)}` : text(phase.name, 100);
     const budgetCell =
       phase.source === 'wait' ? 'not counted' : budget === undefined ? '' : formatSeconds(budget);
     return `| ${name} | ${formatSeconds(phase.seconds)}${over} | ${budgetCell} | ${typical === undefined ? '' : formatSeconds(typical)} | ${typical === undefined ? '' : signed(phase.seconds - typical)} |`;
@@ -146,6 +146,7 @@ function findings(report: BudgetReport): string[] {
 }
 
 function issueLine(outcome: IssueOutcome | undefined): string[] {
+  if (outcome?.refused) return [`> ⚠️ ${text(outcome.refused, 600)}`];
   if (!outcome?.issue || outcome.action === 'none') return [];
   const link = `[#${outcome.issue.number}](${outcome.issue.url})`;
   return [`Tracking issue ${link} ${outcome.action}.`];
@@ -160,7 +161,7 @@ export function renderSummary(report: BudgetReport): string {
   // The headline covers the whole deploy and the regression line the trend; list the rest.
   const breaches = report.verdict.breaches.filter((b) => b.kind !== 'deploy').map(describeBreach);
   const sections = [
-    `## Deploy budget: ${escapeCell(report.environment)}`,
+    `## Deploy budget: ${text(report.environment)}`,
     headline(report),
     breaches.map((b) => `- Over budget: ${b}`).join('\n'),
     regressionLine(report),
@@ -173,7 +174,7 @@ export function renderSummary(report: BudgetReport): string {
     issueLine(report.issue).join('\n'),
     `<sub>History: ${report.historyDescription}, ${report.previous.length} earlier deploy${report.previous.length === 1 ? '' : 's'} for ${code(report.environment)}. Measured from ${report.startedAt}.</sub>`,
   ];
-  return `${sections.filter((s) => s !== '').join('\n\n')}\n`;
+  return `${fitBody(sections.filter((s) => s !== '').join('\n\n'))}\n`;
 }
 
 /** The tracking issue's body (its marker is added by the issue module). */

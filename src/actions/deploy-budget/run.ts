@@ -36,6 +36,7 @@ export async function run(
     { repo, runner: deps.context, now: deps.now, log: deps.log },
   );
   const { verdict } = report;
+  if (report.issue?.refused) deps.log.warning(report.issue.refused);
 
   for (const key of verdict.unmatchedPhaseBudgets) {
     const names = report.phases.map((p) => p.name).join(', ') || 'none';

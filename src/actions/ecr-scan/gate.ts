@@ -1,5 +1,5 @@
 import { atOrAbove, compareFindings, type Finding, hasFix, type Level } from './findings.ts';
-import { code } from './markdown.ts';
+import { code, plain } from './markdown.ts';
 import { findingKey, type ImageInfo, imageName } from './tickets.ts';
 
 /** What counts toward `fail-on`, from the inputs that narrow it. */
@@ -119,12 +119,13 @@ function failingKind(gate: GateResult): string {
 /** The one-line failure message: how many, by which rule, and the first few ids. */
 export function failureMessage(gate: GateResult, image: ImageInfo): string {
   const { failing } = gate;
-  const ids = [...new Set(failing.map((f) => f.id))];
+  // Finding ids and the image name come from outside: plain text, capped, one line.
+  const ids = [...new Set(failing.map((f) => plain(f.id, 80)))];
   const shown = ids.slice(0, 5).join(', ');
   const more = ids.length > 5 ? ` and ${ids.length - 5} more` : '';
   // An annotation is plain text: the base image's name without its code span.
   const kind = failingKind(gate).replace(/`([^`]*)`/g, '$1');
-  return `${failing.length} finding${failing.length === 1 ? '' : 's'} ${kind} in ${imageName(image)} (${ruleInputs(gate.rule)}): ${shown}${more}. Fix them or add them to the ignore file with a reason and an expiry date.`;
+  return `${failing.length} finding${failing.length === 1 ? '' : 's'} ${kind} in ${plain(imageName(image), 300)} (${ruleInputs(gate.rule)}): ${shown}${more}. Fix them or add them to the ignore file with a reason and an expiry date.`;
 }
 
 /** The gate's lines for the job summary: the verdict, then how each rule narrowed the findings. */

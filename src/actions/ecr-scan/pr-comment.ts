@@ -5,6 +5,7 @@ import {
   type RepoRef,
   upsertComment,
 } from '../../lib/github.ts';
+import { fitBody } from '../../lib/markdown.ts';
 import {
   atOrAbove,
   compareFindings,
@@ -13,7 +14,7 @@ import {
   SEVERITIES,
   type SeverityCounts,
 } from './findings.ts';
-import { BODY_BUDGET, cell, code, fitRows, link } from './markdown.ts';
+import { BODY_BUDGET, cell, code, fitRows, link, notShown } from './markdown.ts';
 import { findingKey, type ImageInfo, imageName } from './tickets.ts';
 
 /** One comment per image repository: the marker finds it again on every push to the PR. */
@@ -39,9 +40,11 @@ export interface PrCommentInput {
   budget?: number;
 }
 
-function row(f: Finding): string {
-  const where = f.filePath ? ` at ${code(cell(f.filePath))}` : '';
-  return `| ${f.severity} | ${link(cell(f.id, 80), f.url)} | ${code(f.packageName)}${where} | ${cell(f.packageVersion)} | ${cell(f.fixedInVersion)} |`;
+function row(f: Finding): (max: number) => string {
+  return (max) => {
+    const where = f.filePath ? ` at ${code(f.filePath, max)}` : '';
+    return `| ${f.severity} | ${link(cell(f.id, Math.min(max, 80)), f.url)} | ${code(f.packageName, max)}${where} | ${cell(f.packageVersion, max)} | ${cell(f.fixedInVersion, max)} |`;
+  };
 }
 
 export function renderPrComment(input: PrCommentInput): string {
@@ -87,14 +90,16 @@ export function renderPrComment(input: PrCommentInput): string {
     '',
     intro + fixedNote,
   ].join('\n');
-  if (listed.length === 0) return head;
+  if (listed.length === 0) return fitBody(head);
   const table = fitRows(
     `${head}\n\n| Severity | Vulnerability | Package | Installed | Fixed in |\n|---|---|---|---|---|`,
     listed.map(row),
     input.budget ?? BODY_BUDGET,
   );
-  if (table.omitted === 0) return table.text;
-  return `${table.text}\n\n_${table.omitted} more not shown to keep this comment under GitHub's size limit: see the job summary and the findings file of this run._`;
+  if (table.omitted === 0) return fitBody(table.text);
+  return fitBody(
+    `${table.text}\n\n${notShown(table.omitted, 'see the findings file of this run')}`,
+  );
 }
 
 export type CommentOutcome = CommentWrite;

@@ -2,9 +2,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { RunnerContext } from '../../lib/context.ts';
-import type { Octokit, RepoRef } from '../../lib/github.ts';
+import { describeError } from '../../lib/errors.ts';
+import { type Octokit, type RepoRef, refusalStatus } from '../../lib/github.ts';
 import { formatDuration } from '../../lib/inputs.ts';
 import type { Log } from '../../lib/log.ts';
+import { plain } from '../../lib/markdown.ts';
 import { countSeverities, type Finding, type SeverityCounts } from './findings.ts';
 import { type GateResult, judge, ruleInputs } from './gate.ts';
 import { applyIgnores, entryLabel, type IgnoreResult } from './ignore.ts';
@@ -61,6 +63,8 @@ export interface RunResult {
   tickets?: TicketOutcome;
   comment?: CommentOutcome;
   githubWrites: number;
+  /** GitHub requests that were refused (tickets, the PR comment): warnings, never the gate. */
+  githubProblems: string[];
 }
 
 const TAG = /^[\w][\w.-]{0,127}$/;
@@ -173,12 +177,12 @@ function sortFindings(
   );
   for (const e of ignore.expired) {
     ctx.log.warning(
-      `${inputs.ignoreFile}: ignore entry ${entryLabel(e)} expired on ${e.expires} and no longer applies`,
+      `${inputs.ignoreFile}: ignore entry ${plain(entryLabel(e))} expired on ${e.expires} and no longer applies`,
     );
   }
   for (const e of ignore.unmatched) {
     ctx.log.warning(
-      `${inputs.ignoreFile}: ignore entry ${entryLabel(e)} matches no finding of this image: remove it`,
+      `${inputs.ignoreFile}: ignore entry ${plain(entryLabel(e))} matches no finding of this image: remove it`,
     );
   }
   if (suppressed.length > 0) {
@@ -229,14 +233,20 @@ function writeFindingsFile(ctx: RunContext, inputs: Inputs, result: RunResult): 
   return file;
 }
 
+type Reported = <T>(what: string, write: () => Promise<T>) => Promise<T | undefined>;
+
 async function syncTickets(
   ctx: RunContext,
   inputs: Inputs,
   result: RunResult,
-): Promise<TicketOutcome> {
+  reported: Reported,
+): Promise<TicketOutcome | undefined> {
   const octokit = ctx.octokit();
   const repo = ctx.repo();
-  const existing = await listTickets(octokit, repo, inputs.ticketLabels);
+  const existing = await reported('tickets: listing the ticket issues', () =>
+    listTickets(octokit, repo, inputs.ticketLabels),
+  );
+  if (!existing) return undefined;
   const plan = planTickets({
     repository: inputs.repository,
     image: result.image,
@@ -326,8 +336,25 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
     ...(base ? { base } : {}),
     findingsFile: '',
     githubWrites: 0,
+    githubProblems: [],
   };
   result.findingsFile = writeFindingsFile(ctx, inputs, result);
+  // GitHub is where the scan is reported, not what it decides: a refused write (a fork's
+  // read-only token, a rate limit, a body GitHub will not take) is a warning, and the step still
+  // writes its gate result, outputs and summary.
+  const refused = (problem: string) => {
+    result.githubProblems.push(problem);
+    ctx.log.warning(problem);
+  };
+  const reported: Reported = async (what, write) => {
+    try {
+      return await write();
+    } catch (err) {
+      if (refusalStatus(err) === undefined) throw err;
+      refused(`${what}: GitHub refused it: ${describeError(err)}`);
+      return undefined;
+    }
+  };
 
   if (inputs.sarifFile) {
     const sarif = buildSarif({
@@ -343,8 +370,12 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
   }
 
   if (inputs.tickets) {
-    result.tickets = await syncTickets(ctx, inputs, result);
-    result.githubWrites += result.tickets.writes;
+    const tickets = await syncTickets(ctx, inputs, result, reported);
+    if (tickets) {
+      result.tickets = tickets;
+      result.githubWrites += tickets.writes;
+      for (const problem of tickets.refused) refused(`tickets: ${problem}`);
+    }
   }
 
   if (wantComment) {
@@ -362,15 +393,15 @@ export async function runEcrScan(inputs: Inputs, ctx: RunContext): Promise<RunRe
         level: inputs.ticketSeverity,
         ...(base ? { base } : {}),
       });
-      result.comment = await upsertPrComment(
-        ctx.octokit(),
-        ctx.repo(),
-        pr.number,
-        prCommentMarker(image),
-        body,
+      const prNumber = pr.number;
+      const comment = await reported(`pr-comment: writing the comment on #${prNumber}`, () =>
+        upsertPrComment(ctx.octokit(), ctx.repo(), prNumber, prCommentMarker(image), body),
       );
-      result.githubWrites += result.comment.writes;
-      ctx.log.info(`PR comment ${result.comment.action}: ${result.comment.url}`);
+      if (comment) {
+        result.comment = comment;
+        result.githubWrites += comment.writes;
+        ctx.log.info(`PR comment ${comment.action}: ${comment.url}`);
+      }
     }
   }
   return result;

@@ -71,6 +71,7 @@ export async function run(
       gate,
       ...(tickets ? { tickets } : {}),
       ...(result.comment ? { comment: result.comment } : {}),
+      githubProblems: result.githubProblems,
     }),
     ...(failure ? { failure } : {}),
   };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { describeError } from '../../lib/errors.ts';
 import {
   createIssue,
   type FoundIssue,
@@ -8,9 +9,11 @@ import {
   type Octokit,
   type RepoRef,
   readMarker,
+  refusalStatus,
   sameText,
   updateIssue,
 } from '../../lib/github.ts';
+import { fitBody } from '../../lib/markdown.ts';
 import {
   atOrAbove,
   compareFindings,
@@ -19,7 +22,18 @@ import {
   type Level,
   type Severity,
 } from './findings.ts';
-import { BODY_BUDGET, cell, code, fitRows, link, shortDigest, truncate } from './markdown.ts';
+import {
+  BODY_BUDGET,
+  cell,
+  code,
+  fitRows,
+  link,
+  notShown,
+  plain,
+  prose,
+  shortDigest,
+  text,
+} from './markdown.ts';
 
 /** The image a run scanned, as tickets and comments name it. */
 export interface ImageInfo {
@@ -138,8 +152,8 @@ function yesNo(value: boolean | undefined): string {
  */
 export function renderTicket(group: TicketGroup, image: ImageInfo): RenderedTicket {
   const lead = group.findings[0]!;
-  const title = truncate(
-    `${group.id} in ${group.packageName} (${group.severity}) — ${image.repository}`,
+  const title = plain(
+    `${plain(group.id, 80)} in ${plain(group.packageName, 120)} (${group.severity}) — ${image.repository}`,
     TITLE_MAX,
   );
   const exploit = group.findings.some((f) => f.exploitAvailable === true)
@@ -151,7 +165,7 @@ export function renderTicket(group: TicketGroup, image: ImageInfo): RenderedTick
     keyMarker(group.key),
     repositoryMarker(image.repository),
     hiddenMarker(FINDINGS_KIND, findingsHash(group)),
-    `## ${group.id} in ${code(group.packageName)}`,
+    `## ${text(group.id, 80)} in ${code(group.packageName)}`,
     '',
     `| | |`,
     `|---|---|`,
@@ -160,15 +174,18 @@ export function renderTicket(group: TicketGroup, image: ImageInfo): RenderedTick
     `| Fixed in | ${cell(lead.fixedInVersion ?? (lead.scanner === 'basic' ? 'not reported by basic scanning' : 'no fix yet'))} |`,
     `| Known exploit | ${yesNo(exploit)} |`,
     `| Repository | ${code(image.repository)}${image.registryId ? ` (registry ${image.registryId})` : ''} |`,
-    `| Details | ${link(group.id, lead.url)} |`,
+    `| Details | ${link(cell(group.id, 80), lead.url)} |`,
     '',
     `### Where it is`,
     '',
-    `As found in ${code(imageName(image))}${image.digest ? ` (${code(shortDigest(image.digest)!)})` : ''}, the image this ticket was last changed for; later images with the same findings leave it as it is.`,
+    `As found in ${code(imageName(image))}${image.digest ? ` (${code(shortDigest(image.digest))})` : ''}, the image this ticket was last changed for; later images with the same findings leave it as it is.`,
     '',
   ].join('\n');
-  const rows = group.findings.map((f) =>
-    ['', cell(f.filePath), cell(f.packageVersion), cell(f.fixedInVersion), ''].join(' | ').trim(),
+  const rows = group.findings.map(
+    (f) => (max: number) =>
+      ['', cell(f.filePath, max), cell(f.packageVersion, max), cell(f.fixedInVersion, max), '']
+        .join(' | ')
+        .trim(),
   );
   const table = fitRows(
     `${header}\n| Path | Installed | Fixed in |\n|---|---|---|`,
@@ -177,17 +194,16 @@ export function renderTicket(group: TicketGroup, image: ImageInfo): RenderedTick
   );
   const parts = [table.text];
   if (table.omitted > 0)
-    parts.push(`\n_${table.omitted} more affected paths or versions not listed (size limit)._`);
-  parts.push('', '### Fix', '', fixText(lead));
+    parts.push('', notShown(table.omitted, 'see the findings file of the scan'));
+  parts.push('', '### Fix', '', text(fixText(lead), 600));
   const about = lead.description ?? lead.title;
-  if (about)
-    parts.push('', '### Description', '', truncate(about.replace(/<!--/g, '&lt;!--'), 4000));
+  if (about) parts.push('', '### Description', '', prose(about, 4000));
   parts.push(
     '',
     '---',
-    `_Kept up to date by the ecr-scan action: updated when the finding changes, closed when a scan of ${code(image.repository)} no longer reports it. To accept the risk, add \`${group.id}\` to the ignore file with a reason and an expiry date._`,
+    `_Kept up to date by the ecr-scan action: updated when the finding changes, closed when a scan of ${code(image.repository)} no longer reports it. To accept the risk, add ${code(group.id, 80)} to the ignore file with a reason and an expiry date._`,
   );
-  return { title, body: parts.join('\n') };
+  return { title, body: fitBody(parts.join('\n')) };
 }
 
 /** An issue that carries our key marker, as listed from GitHub. */
@@ -272,7 +288,7 @@ export function planTickets(input: PlanInput): TicketPlan {
         title: rendered.title,
         // The reopening comment names this image; the body changes only with the findings.
         ...(existing.findingsHash === hash ? {} : { body: rendered.body }),
-        comment: `${group.id} in \`${group.packageName}\` is reported again by the ECR scan of ${code(where)}: reopening.`,
+        comment: `${text(group.id, 80)} in ${code(group.packageName)} is reported again by the ECR scan of ${code(where)}: reopening.`,
       });
       continue;
     }
@@ -332,6 +348,21 @@ export interface TicketOutcome {
   unchanged: number;
   /** GitHub write requests made (creates, edits and comments). */
   writes: number;
+  /** Writes GitHub refused, one line each: reported as warnings, they never fail the step. */
+  refused: string[];
+}
+
+function actionLabel(action: TicketAction): string {
+  switch (action.kind) {
+    case 'create':
+      return `opening the ticket '${action.title}'`;
+    case 'update':
+      return `updating ticket #${action.ticket.number}`;
+    case 'reopen':
+      return `reopening ticket #${action.ticket.number}`;
+    case 'close':
+      return `closing ticket #${action.ticket.number}`;
+  }
 }
 
 function write(octokit: Octokit, repo: RepoRef, action: TicketAction, labels: readonly string[]) {
@@ -378,6 +409,7 @@ export async function applyTicketPlan(
     dismissed: plan.dismissed,
     unchanged: plan.unchanged,
     writes: 0,
+    refused: [],
   };
   const verb: Record<IssueWrite['action'], string> = {
     opened: 'Opened',
@@ -386,8 +418,21 @@ export async function applyTicketPlan(
     closed: 'Closed',
     unchanged: 'Unchanged',
   };
-  for (const action of plan.actions) {
-    const done = await write(octokit, repo, action, labels);
+  for (const [index, action] of plan.actions.entries()) {
+    let done: IssueWrite;
+    try {
+      done = await write(octokit, repo, action, labels);
+    } catch (err) {
+      const status = refusalStatus(err);
+      if (status === undefined) throw err;
+      outcome.refused.push(`GitHub refused ${actionLabel(action)}: ${describeError(err)}`);
+      // 422 is about this one body; any other refusal (permissions, rate limits) meets the rest too.
+      if (status === 422) continue;
+      const rest = plan.actions.length - index - 1;
+      if (rest > 0)
+        outcome.refused.push(`${rest} more ticket change${rest === 1 ? '' : 's'} not tried`);
+      break;
+    }
     outcome.writes += done.writes;
     if (done.action === 'unchanged') outcome.unchanged += 1;
     else outcome[done.action].push({ number: done.number, title: done.title, url: done.url });

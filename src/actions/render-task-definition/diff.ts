@@ -69,16 +69,73 @@ export function diffDefinitions(before: unknown, after: unknown): Change[] {
 
 const MAX_VALUE = 200;
 
-function clip(text: string): string {
-  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+/** A value on one diff line: line breaks written as `\n`, cut to a length. */
+function shown(text: string): string {
+  const line = text.replace(/\r\n|\r|\n/g, '\\n');
+  return line.length > MAX_VALUE ? `${line.slice(0, MAX_VALUE - 1)}…` : line;
 }
 
-/** Changes as the lines of a ```diff block: `-` for the old value, `+` for the new. */
-export function formatDiff(changes: readonly Change[]): string[] {
-  const lines: string[] = [];
-  for (const change of changes) {
-    if (change.before !== undefined) lines.push(`- ${change.path}: ${clip(change.before)}`);
-    if (change.after !== undefined) lines.push(`+ ${change.path}: ${clip(change.after)}`);
+// Fields whose values are what a container is given to run with, and so may carry credentials:
+// environment variables, labels, the command line and log driver options. Their paths name the
+// item whose value is hidden (a variable is one item, its `name` and `value` leaves together).
+const HIDDEN = [
+  /^(.*\.environment\[[^\]]*\])\.(?:name|value)$/,
+  /^(.*\.dockerLabels\..+)$/,
+  /^(.*\.(?:command|entryPoint))$/,
+  /^(.*\.(?:logConfiguration|firelensConfiguration)\.options\..+)$/,
+];
+
+/** The item whose value a change would show, when values of its kind are hidden. */
+export function hiddenItem(path: string): string | undefined {
+  for (const pattern of HIDDEN) {
+    const match = pattern.exec(path);
+    if (match) return match[1];
   }
-  return lines;
+  return undefined;
+}
+
+/** How many things changed: a variable, label or option counts once, whatever leaves it has. */
+export function changedItems(changes: readonly Change[]): number {
+  return new Set(changes.map((c) => hiddenItem(c.path) ?? c.path)).size;
+}
+
+export interface DiffLines {
+  lines: string[];
+  /** How many things changed: a variable, label or option counts once, values shown or not. */
+  changed: number;
+  /** How many items' values were left out. */
+  hidden: number;
+}
+
+/**
+ * Changes as the lines of a ```diff block: `-` for the old value, `+` for the new. Unless
+ * `showValues`, an environment variable, label, command or log option is one line naming it and
+ * saying whether it was added (`+`), removed (`-`) or changed (`!`), without its values.
+ */
+export function formatDiff(changes: readonly Change[], showValues = false): DiffLines {
+  const out: Array<string | { item: string; added: boolean; removed: boolean }> = [];
+  const hidden = new Map<string, { item: string; added: boolean; removed: boolean }>();
+  for (const change of changes) {
+    const item = showValues ? undefined : hiddenItem(change.path);
+    if (item !== undefined) {
+      let entry = hidden.get(item);
+      if (!entry) {
+        entry = { item, added: true, removed: true };
+        hidden.set(item, entry);
+        out.push(entry);
+      }
+      entry.added &&= change.before === undefined;
+      entry.removed &&= change.after === undefined;
+      continue;
+    }
+    if (change.before !== undefined) out.push(`- ${change.path}: ${shown(change.before)}`);
+    if (change.after !== undefined) out.push(`+ ${change.path}: ${shown(change.after)}`);
+  }
+  const lines = out.map((line) => {
+    if (typeof line === 'string') return line;
+    if (line.added) return `+ ${line.item} (added)`;
+    if (line.removed) return `- ${line.item} (removed)`;
+    return `! ${line.item} (changed)`;
+  });
+  return { lines, changed: changedItems(changes), hidden: hidden.size };
 }

@@ -16,6 +16,8 @@ import {
   workspaceDir,
 } from '../../lib/inputs.ts';
 import {
+  checkDefinitionSize,
+  checkFileSize,
   ENV_NAME,
   ENV_NAME_RULE,
   NAME_PATTERN,
@@ -35,6 +37,8 @@ export type DefinitionSource =
 export interface RenderInputs extends RenderSpec {
   source: DefinitionSource;
   pinImageDigest: boolean;
+  /** Show environment values, labels, commands and log options in the summary's diff. */
+  showValues: boolean;
   aws: AwsOptions;
 }
 
@@ -101,6 +105,7 @@ export function getInputs(
     secrets: parseSecrets(source(INPUT.secrets)),
     dockerLabels: parseKeyValueLines(INPUT.dockerLabels, source(INPUT.dockerLabels)),
     pinImageDigest: parseBoolean(INPUT.pinImageDigest, source(INPUT.pinImageDigest), false),
+    showValues: parseBoolean(INPUT.showValues, source(INPUT.showValues), false),
     aws,
   };
   if (containerName !== undefined) inputs.containerName = containerName;
@@ -119,11 +124,19 @@ export function getInputs(
     inputs.executionRoleArn = parseRole(INPUT.executionRoleArn, executionRole, false);
   }
   if (mergeText !== '') inputs.merge = parseObjectInput(INPUT.merge, mergeText, workspace);
+  // What the inputs add can alone be over ECS's limit: say so before a live definition is read.
+  checkDefinitionSize('what environment-variables, secrets, docker-labels and merge add', {
+    environment: inputs.environment,
+    secrets: inputs.secrets,
+    dockerLabels: inputs.dockerLabels,
+    merge: inputs.merge,
+  });
   return inputs;
 }
 
 function readDefinitionFile(file: string, workspace: string): TaskDefinitionDocument {
   const resolved = resolveFile(INPUT.taskDefinition, file, workspace);
+  checkFileSize(INPUT.taskDefinition, resolved, file);
   const value = parseDocumentText(INPUT.taskDefinition, readFileSync(resolved, 'utf8'), file);
   if (!isObject(value)) {
     throw new InputError(
@@ -131,7 +144,9 @@ function readDefinitionFile(file: string, workspace: string): TaskDefinitionDocu
       `${file}: must be a JSON/YAML mapping (an object with keys)`,
     );
   }
-  return unwrapDescribeOutput(value);
+  const definition = unwrapDescribeOutput(value);
+  checkDefinitionSize(`${INPUT.taskDefinition}: ${file}`, definition);
+  return definition;
 }
 
 /**
@@ -181,14 +196,17 @@ function parseSecrets(raw: string): Array<[string, string]> {
     keyRule: ENV_NAME_RULE,
     allowEmptyValue: false,
   });
+  const lines = raw.split(/\r?\n/);
   for (const [name, valueFrom] of pairs) {
     const valid = valueFrom.startsWith('arn:')
       ? SSM_PARAMETER_ARN.test(valueFrom) || SECRETS_MANAGER_ARN.test(valueFrom)
       : PARAMETER_NAME.test(valueFrom);
     if (!valid) {
+      // The value is left out: a secret's value pasted here instead of its ARN is the usual mistake.
+      const line = lines.findIndex((l) => l.split('=')[0]!.trim() === name) + 1;
       throw new InputError(
         INPUT.secrets,
-        `${name}: '${valueFrom}' is not an SSM parameter ARN, a Secrets Manager secret ARN or a parameter name`,
+        `line ${line}: the value of '${name}' is not an SSM parameter ARN, a Secrets Manager secret ARN or a parameter name`,
       );
     }
   }

@@ -17,6 +17,7 @@ export const INPUT = {
   executionRoleArn: 'execution-role-arn',
   merge: 'merge',
   pinImageDigest: 'pin-image-digest',
+  showValues: 'show-values',
   awsRegion: 'aws-region',
   awsMaxAttempts: 'aws-max-attempts',
 } as const;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { AggregateActionError } from '../../lib/errors.ts';
+import { checkDefinitionSize } from '../../lib/task-definition.ts';
 import { type Change, diffDefinitions } from './diff.ts';
 import type { TaskDefinitionDocument } from './document.ts';
 import type { RenderInputs } from './inputs.ts';
@@ -50,6 +51,7 @@ export async function render(inputs: RenderInputs, clients: Clients): Promise<Re
   let definition = renderTaskDefinition(base, inputs);
   const problems = validateTaskDefinition(definition);
   if (problems.length > 0) throw invalidDefinition(problems);
+  checkDefinitionSize('the rendered task definition', definition);
   let pinned: Rendered['pinned'] = [];
   if (inputs.pinImageDigest)
     ({ definition, pinned } = await pinImageDigests(clients.ecr(), definition));

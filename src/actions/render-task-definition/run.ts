@@ -1,6 +1,7 @@
 import type { RunnerContext } from '../../lib/context.ts';
 import type { Log } from '../../lib/log.ts';
 import type { ActionResult, OutputName } from '../../lib/result.ts';
+import { changedItems } from './diff.ts';
 import type { RenderInputs } from './inputs.ts';
 import { OUTPUT } from './names.ts';
 import { type Clients, render, writeRendered } from './pipeline.ts';
@@ -21,7 +22,7 @@ export async function run(
   for (const { container, from, to } of result.pinned) {
     deps.log.info(`${container}: pinned ${from} → ${to}`);
   }
-  const count = result.changes.length;
+  const count = changedItems(result.changes);
   deps.log.info(
     `Rendered ${result.family} to ${file} (${count} change${count === 1 ? '' : 's'} against ${result.comparedWith})`,
   );
@@ -38,6 +39,7 @@ export async function run(
       definition: result.definition,
       changes: result.changes,
       pinned: result.pinned,
+      showValues: inputs.showValues,
     }),
   };
 }

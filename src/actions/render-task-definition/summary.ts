@@ -1,6 +1,7 @@
-import { escapeCell } from '../../lib/markdown.ts';
+import { cell, code, codeBlock, fitBody, fitRows, notShown, text } from '../../lib/markdown.ts';
 import { type Change, formatDiff } from './diff.ts';
 import { containersOf, type TaskDefinitionDocument } from './document.ts';
+import { INPUT } from './names.ts';
 
 export interface SummaryInput {
   family: string;
@@ -10,36 +11,51 @@ export interface SummaryInput {
   definition: TaskDefinitionDocument;
   changes: readonly Change[];
   pinned: ReadonlyArray<{ container: string; from: string; to: string }>;
+  /** `show-values`: print environment values, labels, commands and log options in the diff. */
+  showValues: boolean;
 }
 
-/** The job summary: containers and their images, then what the render changed. */
+const DIFF_LINES = 400;
+
+/**
+ * The job summary: containers and their images, then what the render changed. Values a
+ * container runs with (environment, labels, command, log options) are named, not shown, unless
+ * `show-values` asks for them.
+ */
 export function renderSummary(input: SummaryInput): string {
   const lines = [
-    `### Task definition \`${input.family}\` rendered`,
+    `### Task definition ${code(input.family)} rendered`,
     '',
-    `Written to \`${input.file}\`.`,
+    `Written to ${code(input.file, 500)}.`,
     '',
-    '| Container | Image | Essential |',
-    '| --- | --- | --- |',
   ];
-  for (const container of containersOf(input.definition)) {
+  const rows = containersOf(input.definition).map((container) => (max: number) => {
     const pinned = input.pinned.find((p) => p.container === container.name);
-    const image = `\`${escapeCell(String(container.image ?? ''))}\`${pinned ? ` (pinned from \`${escapeCell(pinned.from)}\`)` : ''}`;
+    const image = `${code(container.image ?? '', max)}${pinned ? ` (pinned from ${code(pinned.from, max)})` : ''}`;
     const essential = container.essential === false ? 'no' : 'yes';
-    lines.push(`| ${escapeCell(String(container.name ?? ''))} | ${image} | ${essential} |`);
-  }
-  lines.push('');
+    return `| ${cell(container.name, max)} | ${image} | ${essential} |`;
+  });
+  lines.push(
+    fitRows('| Container | Image | Essential |\n| --- | --- | --- |', rows, 10_000).text,
+    '',
+  );
+  const compared = text(input.comparedWith, 300);
   if (input.changes.length === 0) {
-    lines.push(`No changes against ${input.comparedWith}.`);
+    lines.push(`No changes against ${compared}.`);
   } else {
-    const count = `${input.changes.length} change${input.changes.length === 1 ? '' : 's'}`;
-    lines.push(
-      `#### ${count} against ${input.comparedWith}`,
-      '',
-      '```diff',
-      ...formatDiff(input.changes),
-      '```',
-    );
+    const diff = formatDiff(input.changes, input.showValues);
+    const count = `${diff.changed} change${diff.changed === 1 ? '' : 's'}`;
+    const shown = diff.lines.slice(0, DIFF_LINES);
+    lines.push(`#### ${count} against ${compared}`, '', codeBlock(shown, { info: 'diff' }));
+    if (diff.lines.length > shown.length) {
+      lines.push('', notShown(diff.lines.length - shown.length, 'compare the rendered file'));
+    }
+    if (diff.hidden > 0) {
+      lines.push(
+        '',
+        `Values of environment variables, labels, commands and log options are not shown; set \`${INPUT.showValues}: true\` to show them.`,
+      );
+    }
   }
-  return `${lines.join('\n')}\n`;
+  return `${fitBody(lines.join('\n'))}\n`;
 }

@@ -17,7 +17,8 @@ function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  const json = JSON.stringify(value);
+  return `${typeof value} ${json.length > 60 ? `${json.slice(0, 59)}…` : json}`;
 }
 
 function join(path: string, key: string): string {

@@ -73,7 +73,7 @@ async function start(onStarted: (arns: string[]) => void): Promise<RunTaskResult
   const saved: SavedRun = { cluster: inputs.cluster, region, startedBy, onCancel: inputs.onCancel };
   core.saveState(STATE.run, JSON.stringify(saved));
   const cancel = cancellation((name) =>
-    core.info(
+    actionsLog.info(
       `Received ${name}: ${inputs.onCancel === 'rollback' ? 'stopping the task' : 'leaving the task running (on-cancel: leave)'}`,
     ),
   );

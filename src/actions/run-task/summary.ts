@@ -1,5 +1,5 @@
 import { formatDuration } from '../../lib/inputs.ts';
-import { code, codeBlock, escapeCell } from '../../lib/markdown.ts';
+import { cell, code, codeBlock, fitBody, link, text } from '../../lib/markdown.ts';
 import { shortTaskDefinition } from '../../lib/task-definition.ts';
 import type { RunTaskResult } from './run.ts';
 
@@ -12,10 +12,6 @@ const HEADLINE: Record<RunTaskResult['status'], string> = {
   'timed-out': '⏱️ Task of {td} timed out',
   cancelled: '🛑 Task of {td} cancelled',
 };
-
-function truncate(line: string): string {
-  return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line;
-}
 
 /** The job summary: the task, how it ended, how long it took, and its last log lines. */
 export function renderSummary(result: RunTaskResult): string {
@@ -31,7 +27,7 @@ export function renderSummary(result: RunTaskResult): string {
       `${code(result.container)}${result.command ? ` running ${code(result.command.join(' '))}` : ''}`,
     ],
     ['Exit code', result.exitCode === undefined ? '—' : String(result.exitCode)],
-    ['Stopped reason', result.stoppedReason === undefined ? '—' : escapeCell(result.stoppedReason)],
+    ['Stopped reason', cell(result.stoppedReason, 500)],
     ['Duration', formatDuration(result.durationSeconds * 1000)],
   ];
   lines.push('| | |', '|---|---|');
@@ -39,7 +35,7 @@ export function renderSummary(result: RunTaskResult): string {
   lines.push('');
   if (result.status !== 'succeeded') {
     lines.push(
-      `> **${result.status === 'failed' ? 'Failure' : 'Outcome'}:** ${escapeCell(result.outcome)}`,
+      `> **${result.status === 'failed' ? 'Failure' : 'Outcome'}:** ${text(result.outcome, 1000)}`,
       '',
     );
   }
@@ -49,7 +45,7 @@ export function renderSummary(result: RunTaskResult): string {
     for (const task of result.tasks) {
       const reason = task.action ?? task.containerReason ?? task.stoppedReason ?? '';
       lines.push(
-        `| ${code(task.id)} | ${task.lastStatus} | ${task.exitCode ?? '—'} | ${escapeCell(reason)} | ${task.logUrl ? `[CloudWatch Logs](${task.logUrl})` : '—'} |`,
+        `| ${code(task.id)} | ${cell(task.lastStatus, 40)} | ${task.exitCode ?? '—'} | ${text(reason, 500)} | ${task.logUrl ? link('CloudWatch Logs', task.logUrl) : '—'} |`,
       );
     }
     lines.push('');
@@ -60,16 +56,17 @@ export function renderSummary(result: RunTaskResult): string {
     lines.push(
       `#### Last ${count === 1 ? 'log line' : `${count} log lines`}`,
       '',
-      codeBlock(result.lastLines.map(truncate)),
+      // MAX_LINE characters of the line, then the `…` that says it goes on.
+      codeBlock(result.lastLines, { maxLine: MAX_LINE + 1 }),
       '',
     );
   }
-  for (const note of result.notes) lines.push(`- ${escapeCell(note)}`);
+  for (const note of result.notes) lines.push(`- ${text(note, 1000)}`);
   if (result.notes.length > 0) lines.push('');
-  return lines.join('\n');
+  return fitBody(lines.join('\n'));
 }
 
 /** The summary when the step ends before a run result exists (a refused request, say). */
 export function renderErrorSummary(message: string): string {
-  return ['### ❌ run-task failed', '', `> ${escapeCell(message)}`, ''].join('\n');
+  return ['### ❌ run-task failed', '', `> ${text(message, 2000)}`, ''].join('\n');
 }

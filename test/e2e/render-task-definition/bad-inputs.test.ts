@@ -54,7 +54,7 @@ const CASES: Array<[string, Record<string, string>, string]> = [
   [
     'a bad KEY=VALUE line',
     { ...WORKER, 'environment-variables': 'LOG_LEVEL=debug\nDEBUG' },
-    "environment-variables: line 2: expected KEY=VALUE, got 'DEBUG'",
+    "environment-variables: line 2: expected KEY=VALUE, got a line with no '=' (the line before sets 'LOG_LEVEL': a value cannot span lines)",
   ],
   [
     'an unknown container',
@@ -119,7 +119,7 @@ const CASES: Array<[string, Record<string, string>, string]> = [
   [
     'a secret from the wrong service',
     { ...WORKER, secrets: 'DB_PASSWORD=arn:aws:kms:us-east-1:123456789012:key/abc' },
-    "secrets: DB_PASSWORD: 'arn:aws:kms:us-east-1:123456789012:key/abc' is not an SSM parameter ARN, a Secrets Manager secret ARN or a parameter name",
+    "secrets: line 1: the value of 'DB_PASSWORD' is not an SSM parameter ARN, a Secrets Manager secret ARN or a parameter name",
   ],
   [
     'an env file that is not an S3 ARN',

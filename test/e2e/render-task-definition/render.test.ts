@@ -112,8 +112,9 @@ describe('render-task-definition, built bundle, no AWS', () => {
     expect(result.summary).toContain(`- containerDefinitions[web].image: ${ECR}/web:1.0.0`);
     expect(result.summary).toContain(`+ containerDefinitions[web].image: ${ECR}/web:1.1.0`);
     expect(result.summary).toContain(
-      '+ containerDefinitions[web].environment[LOG_LEVEL].value: debug',
+      '! containerDefinitions[web].environment[LOG_LEVEL] (changed)',
     );
+    expect(result.summary).not.toContain('debug');
   });
 
   test('a YAML definition comes out as the JSON ECS registers, sizes in units', async () => {

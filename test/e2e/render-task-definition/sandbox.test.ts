@@ -128,17 +128,15 @@ describe('render-task-definition reads the live task definition from ECS', () =>
       'environment-variables': 'LOG_LEVEL=debug\nPORT=9090',
     });
     expect(result.exitCode).toBe(0);
-    expect(result.summary).toContain('#### 4 changes against live revision web:7');
+    expect(result.summary).toContain('#### 3 changes against live revision web:7');
     const diff = result.summary.split('```diff\n')[1]?.split('\n```')[0]?.split('\n');
     expect(diff).toEqual([
       `- containerDefinitions[web].image: ${ECR_HOST}/web:v1.0.0`,
       `+ containerDefinitions[web].image: ${ECR_HOST}/web:v1.1.0`,
-      '- containerDefinitions[web].environment[PORT].value: 8080',
-      '+ containerDefinitions[web].environment[PORT].value: 9090',
-      '+ containerDefinitions[web].environment[LOG_LEVEL].name: LOG_LEVEL',
-      '+ containerDefinitions[web].environment[LOG_LEVEL].value: debug',
+      '! containerDefinitions[web].environment[PORT] (changed)',
+      '+ containerDefinitions[web].environment[LOG_LEVEL] (added)',
     ]);
-    expect(result.log).toContain('(4 changes against live revision web:7)');
+    expect(result.log).toContain('(3 changes against live revision web:7)');
   });
 });
 

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type RunOptions, runAction } from '../../harness/index.ts';
+import { runnerCommands } from '../../harness/runner-commands.ts';
 import { type Sandbox, start } from '../../sandbox/index.ts';
 import type { StandaloneTaskRecord } from '../../sandbox/services/ecs-run-task.ts';
-import { runnerCommands } from './runner-commands.ts';
 
 const ACTION = 'run-task';
 const cleanups: Array<() => Promise<void> | void> = [];

@@ -130,7 +130,10 @@ describe('deploy-budget inputs', () => {
       { 'phase-budgets': 'build=soon' },
       "phase-budgets: 'build' must be a duration like 90s, 15m or 1h30m, got 'soon'",
     ],
-    [{ 'phase-budgets': 'build' }, "phase-budgets: line 1: expected KEY=VALUE, got 'build'"],
+    [
+      { 'phase-budgets': 'build' },
+      "phase-budgets: line 1: expected KEY=VALUE, got a line with no '='",
+    ],
     [{ 'phase-budgets': 'build=1m\nbuild=2m' }, "phase-budgets: line 2: duplicate key 'build'"],
     [{ phases: '{"name": "x"}' }, 'phases: must be a JSON list'],
     [{ phases: '[{"name": "x"' }, 'phases: invalid JSON/YAML'],

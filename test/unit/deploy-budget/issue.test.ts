@@ -69,11 +69,23 @@ describe('the tracking issue', () => {
     expect(writes()).toEqual(['POST /repos/acme/web/issues']);
   });
 
-  test('a body longer than GitHub allows is cut to the limit, marker first, rather than failing', async () => {
+  test('a body longer than GitHub allows is cut to fit, marker first, rather than failing', async () => {
     const octokit = createOctokit('t0ken', { writeIntervalMs: 0 });
     await syncTrackingIssue(octokit, repo, 'production', exceeded('x'.repeat(BODY_LIMIT)));
     const [issue] = github.issues;
-    expect(issue!.body).toHaveLength(BODY_LIMIT);
+    expect(issue!.body.length).toBeLessThanOrEqual(BODY_LIMIT);
+    expect(issue!.body.length).toBeGreaterThan(BODY_LIMIT - 1000);
+    expect(issue!.body).toMatch(/cut here to stay within GitHub/);
     expect(issue!.body.startsWith(`${issueMarker('production')}\n`)).toBe(true);
+  });
+
+  test('GitHub refusing the write is reported, not thrown: the verdict still stands', async () => {
+    github.failures.set('POST /repos/acme/web/issues', 403);
+    const octokit = createOctokit('t0ken', { writeIntervalMs: 0 });
+    const outcome = await syncTrackingIssue(octokit, repo, 'production', exceeded('took 6m'));
+    expect(outcome).toEqual({
+      action: 'none',
+      refused: expect.stringMatching(/^tracking issue: GitHub refused it: .*403/),
+    });
   });
 });

@@ -8,6 +8,7 @@ import {
   statusDescription,
 } from '../../../src/actions/deploy-budget/report.ts';
 import { judge } from '../../../src/actions/deploy-budget/stats.ts';
+import { renderGitHub } from '../../harness/github-markdown.ts';
 
 const rules = { threshold: 0.25, floorSeconds: 30, minSamples: 5 };
 
@@ -150,5 +151,38 @@ describe('the deployment status', () => {
     const description = statusDescription(report({ durationSeconds: 400 }));
     expect(description).toBe('Took 6m40s of a 5m budget: over budget');
     expect(description.length).toBeLessThanOrEqual(140);
+  });
+});
+
+describe('text from the workflow run and GitHub in the summary and issue', () => {
+  const hostile: Phase[] = [
+    { name: 'build\n## Forged | @org/team <img src=x>', seconds: 400, source: 'job' },
+    { name: 'deploy', seconds: 30, source: 'job' },
+  ];
+
+  test('job and phase names render as text in their cells, mentioning no one', () => {
+    const previous = history([100, 110, 120, 130, 140, 150], () => ({
+      phases: { deploy: 30 },
+    }));
+    for (const body of [
+      renderSummary(report({ durationSeconds: 430, phases: hostile, previous })),
+      renderIssueBody(report({ durationSeconds: 430, phases: hostile, previous })),
+    ]) {
+      const rendered = renderGitHub(body);
+      expect(rendered.headings.join(' ')).not.toContain('Forged');
+      expect(rendered.mentions).toEqual([]);
+      expect(rendered.images).toEqual([]);
+      expect(rendered.html).toContain(
+        '<td>build ## Forged | @\u200dorg/team &lt;img src=x&gt;</td>',
+      );
+    }
+  });
+
+  test('a tracking issue GitHub refused is said in the summary', () => {
+    const summary = renderSummary({
+      ...report({ durationSeconds: 400 }),
+      issue: { action: 'none', refused: 'tracking issue: GitHub refused it: 403' },
+    });
+    expect(summary).toContain('> ⚠️ tracking issue: GitHub refused it: 403');
   });
 });

@@ -104,7 +104,7 @@ describe('the PR comment', () => {
       budget: 20_000,
     });
     expect(body.length).toBeLessThan(20_500);
-    expect(body).toMatch(/_\d+ more not shown to keep this comment under GitHub's size limit/);
+    expect(body).toMatch(/_… [\d,]+ more not shown to stay within GitHub's size limit/);
   });
 
   test('one comment per image repository: created once, then edited in place, and not rewritten when unchanged', async () => {

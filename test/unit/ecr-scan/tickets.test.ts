@@ -140,7 +140,7 @@ describe('ticket identity', () => {
     }));
     const { body } = renderTicket(ticketGroups('web', many, 'high')[0]!, image);
     expect(body.length).toBeLessThan(BODY_LIMIT);
-    expect(body).toMatch(/_\d+ more affected paths or versions not listed \(size limit\)\._/);
+    expect(body).toMatch(/_… [\d,]+ more not shown to stay within GitHub's size limit/);
   });
 
   test('rendering is deterministic, so identical findings render identical text', () => {

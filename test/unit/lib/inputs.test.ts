@@ -163,12 +163,12 @@ describe('multi-line KEY=VALUE lists', () => {
   });
   test('a line without = names its line number', () => {
     expect(messageOf(() => parseKeyValueLines('docker-labels', 'a=1\noops'))).toBe(
-      "docker-labels: line 2: expected KEY=VALUE, got 'oops'",
+      "docker-labels: line 2: expected KEY=VALUE, got a line with no '=' (the line before sets 'a': a value cannot span lines)",
     );
   });
   test('a line starting with = has no key', () => {
     expect(messageOf(() => parseKeyValueLines('secrets', '=arn'))).toBe(
-      "secrets: line 1: expected KEY=VALUE, got '=arn'",
+      'secrets: line 1: expected KEY=VALUE, the key is empty',
     );
   });
   test('a key breaking the pattern says what keys may be', () => {
@@ -182,6 +182,24 @@ describe('multi-line KEY=VALUE lists', () => {
     ).toBe(
       "environment-variables: line 1: invalid key '1BAD' (letters, digits and _, not starting with a digit)",
     );
+  });
+  test('a key pasted across lines (a PEM key) is never echoed: the error names the line and the key', () => {
+    const pem = [
+      'TLS_KEY=-----BEGIN PRIVATE KEY-----',
+      'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj',
+      'Nf5N4n+ILb0jhf/sA4CCdPoWVPHVsZwN3w==',
+      '-----END PRIVATE KEY-----',
+    ];
+    const rule = { keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/, keyRule: 'letters, digits and _' };
+    expect(messageOf(() => parseKeyValueLines('secrets', pem.join('\n'), rule))).toBe(
+      "secrets: line 2: expected KEY=VALUE, got a line with no '=' (the line before sets 'TLS_KEY': a value cannot span lines)",
+    );
+    const padded = ['A=1', pem[2]!].join('\n');
+    const message = messageOf(() => parseKeyValueLines('environment-variables', padded, rule));
+    expect(message).toBe(
+      "environment-variables: line 2: the text before '=' is not a valid key (letters, digits and _)",
+    );
+    for (const line of pem.slice(1)) expect(message).not.toContain(line.slice(0, 12));
   });
   test('a repeated key is an error, not a silent overwrite', () => {
     expect(messageOf(() => parseKeyValueLines('environment-variables', 'A=1\nA=2'))).toBe(

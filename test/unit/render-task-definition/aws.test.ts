@@ -71,6 +71,7 @@ function inputs(overrides: Partial<RenderInputs>): RenderInputs {
     secrets: [],
     dockerLabels: [],
     pinImageDigest: false,
+    showValues: false,
     aws: {},
     ...overrides,
   };

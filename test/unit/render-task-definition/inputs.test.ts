@@ -96,7 +96,7 @@ describe('choosing the source', () => {
 });
 
 describe('each input on its own', () => {
-  test('defaults: nothing changes and no digest is pinned', () => {
+  test('defaults: nothing changes, no digest is pinned and no value is shown', () => {
     expect(read(FILE)).toEqual({
       source: expect.objectContaining({ kind: 'file' }),
       images: [],
@@ -105,6 +105,7 @@ describe('each input on its own', () => {
       secrets: [],
       dockerLabels: [],
       pinImageDigest: false,
+      showValues: false,
       aws: {},
     });
   });
@@ -244,7 +245,7 @@ describe('each input on its own', () => {
     [
       'an images line without =',
       { images: 'web acme/web:2' },
-      "images: line 1: expected KEY=VALUE, got 'web acme/web:2'",
+      "images: line 1: expected KEY=VALUE, got a line with no '='",
     ],
     [
       'an images line with an empty image',
@@ -264,7 +265,7 @@ describe('each input on its own', () => {
     [
       'a bad KEY=VALUE line',
       { 'environment-variables': 'LOG_LEVEL=debug\nverbose' },
-      "environment-variables: line 2: expected KEY=VALUE, got 'verbose'",
+      "environment-variables: line 2: expected KEY=VALUE, got a line with no '=' (the line before sets 'LOG_LEVEL': a value cannot span lines)",
     ],
     [
       'an invalid variable name',
@@ -289,7 +290,7 @@ describe('each input on its own', () => {
     [
       'a secret from another service',
       { secrets: 'DB=arn:aws:s3:::acme/db' },
-      "secrets: DB: 'arn:aws:s3:::acme/db' is not an SSM parameter ARN, a Secrets Manager secret ARN or a parameter name",
+      "secrets: line 1: the value of 'DB' is not an SSM parameter ARN, a Secrets Manager secret ARN or a parameter name",
     ],
     ['a secret with no source', { secrets: 'DB=' }, "secrets: line 1: empty value for 'DB'"],
     [
@@ -310,7 +311,7 @@ describe('each input on its own', () => {
     [
       'a docker label without =',
       { 'docker-labels': 'team' },
-      "docker-labels: line 1: expected KEY=VALUE, got 'team'",
+      "docker-labels: line 1: expected KEY=VALUE, got a line with no '='",
     ],
     [
       'a command with an open quote',

@@ -5,6 +5,7 @@ import {
   formatDiff,
 } from '../../../src/actions/render-task-definition/diff.ts';
 import { renderSummary } from '../../../src/actions/render-task-definition/summary.ts';
+import { renderGitHub } from '../../harness/github-markdown.ts';
 
 const before = {
   family: 'web',
@@ -41,7 +42,7 @@ describe('the diff of what the render changed', () => {
     ]);
   });
 
-  test('changes, additions and removals read as a diff', () => {
+  test('changes, additions and removals read as a diff, with values when asked for', () => {
     const after = structuredClone(before);
     after.cpu = '512';
     after.containerDefinitions[0]!.image = 'acme/web:2';
@@ -50,7 +51,7 @@ describe('the diff of what the render changed', () => {
       { name: 'Z', value: '0' },
       { name: 'A', value: '1' },
     ];
-    expect(formatDiff(diffDefinitions(before, after))).toEqual([
+    expect(formatDiff(diffDefinitions(before, after), true).lines).toEqual([
       '- cpu: 256',
       '+ cpu: 512',
       '- containerDefinitions[web].image: acme/web:1',
@@ -61,6 +62,44 @@ describe('the diff of what the render changed', () => {
       '+ containerDefinitions[web].environment[Z].value: 0',
       '- containerDefinitions[web].environment[B].name: B',
       '- containerDefinitions[web].environment[B].value: 2',
+    ]);
+  });
+
+  test('by default environment variables, commands, labels and log options are named without values', () => {
+    const after = structuredClone(before) as Record<string, unknown> & typeof before;
+    after.containerDefinitions[0]!.image = 'acme/web:2';
+    after.containerDefinitions[0]!.command = ['node', '--token=s3cret'];
+    after.containerDefinitions[0]!.environment = [
+      { name: 'DATABASE_URL', value: 'postgres://app:S3cret@db/app' },
+      { name: 'A', value: '2' },
+    ];
+    Object.assign(after.containerDefinitions[0]!, {
+      dockerLabels: { 'com.example.token': 'abc123' },
+      logConfiguration: { logDriver: 'splunk', options: { 'splunk-token': 'tok-123' } },
+    });
+    const diff = formatDiff(diffDefinitions(before, after));
+    expect(diff.lines).toEqual([
+      '- containerDefinitions[web].image: acme/web:1',
+      '+ containerDefinitions[web].image: acme/web:2',
+      '! containerDefinitions[web].command (changed)',
+      '+ containerDefinitions[web].environment[DATABASE_URL] (added)',
+      '! containerDefinitions[web].environment[A] (changed)',
+      '+ containerDefinitions[web].dockerLabels.com.example.token (added)',
+      '+ containerDefinitions[web].logConfiguration.logDriver: splunk',
+      '+ containerDefinitions[web].logConfiguration.options.splunk-token (added)',
+      '- containerDefinitions[web].environment[B] (removed)',
+    ]);
+    expect(diff.hidden).toBe(6);
+    for (const secret of ['S3cret', 's3cret', 'abc123', 'tok-123', '"2"', ': 2']) {
+      expect(diff.lines.join('\n')).not.toContain(secret);
+    }
+  });
+
+  test('a value with line breaks stays on its diff line', () => {
+    const after = { ...before, family: 'web\n+ forged: line' };
+    expect(formatDiff(diffDefinitions(before, after)).lines).toEqual([
+      '- family: web',
+      '+ family: web\\n+ forged: line',
     ]);
   });
 
@@ -80,6 +119,7 @@ describe('the job summary', () => {
       definition: after,
       changes: diffDefinitions(before, after),
       pinned: [{ container: 'web', from: 'acme/web:2', to: 'acme/web@sha256:abc' }],
+      showValues: false,
     });
     expect(summary).toContain('### Task definition `web` rendered');
     expect(summary).toContain('| web | `acme/web@sha256:abc` (pinned from `acme/web:2`) | yes |');
@@ -90,6 +130,47 @@ describe('the job summary', () => {
     );
   });
 
+  test('names changed variables and says how to see their values; show-values shows them', () => {
+    const after = structuredClone(before);
+    after.containerDefinitions[0]!.environment = [
+      { name: 'A', value: 'postgres://app:S3cret@db/app' },
+      { name: 'B', value: '2' },
+    ];
+    const input = {
+      family: 'web',
+      file: 'web.json',
+      comparedWith: 'live revision web:7',
+      definition: after,
+      changes: diffDefinitions(before, after),
+      pinned: [],
+    };
+    const hidden = renderSummary({ ...input, showValues: false });
+    expect(hidden).toContain('! containerDefinitions[web].environment[A] (changed)');
+    expect(hidden).not.toContain('S3cret');
+    expect(hidden).toContain('set `show-values: true` to show them');
+    const shown = renderSummary({ ...input, showValues: true });
+    expect(shown).toContain(
+      '+ containerDefinitions[web].environment[A].value: postgres://app:S3cret@db/app',
+    );
+  });
+
+  test('a value holding a code fence cannot end the diff block', () => {
+    const after = { ...before, family: 'x\n```\n## Forged' };
+    const summary = renderSummary({
+      family: 'web',
+      file: 'web.json',
+      comparedWith: 'deploy/td.json',
+      definition: after,
+      changes: diffDefinitions(before, after),
+      pinned: [],
+      showValues: false,
+    });
+    expect(renderGitHub(summary).headings).toEqual([
+      'Task definition <code>web</code> rendered',
+      '1 change against deploy/td.json',
+    ]);
+  });
+
   test('says so when nothing changed', () => {
     const summary = renderSummary({
       family: 'web',
@@ -98,6 +179,7 @@ describe('the job summary', () => {
       definition: before,
       changes: [],
       pinned: [],
+      showValues: false,
     });
     expect(summary).toContain('No changes against deploy/td.json.');
   });

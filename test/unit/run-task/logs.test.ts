@@ -11,7 +11,7 @@ import {
   splitMessage,
   untrustedBlock,
 } from '../../../src/actions/run-task/logs.ts';
-import { runnerCommands } from '../../e2e/run-task/runner-commands.ts';
+import { runnerCommands } from '../../harness/runner-commands.ts';
 
 const logs = mockClient(CloudWatchLogsClient);
 beforeEach(() => logs.reset());
